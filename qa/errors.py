@@ -1,0 +1,41 @@
+"""Every exception the library raises on purpose. The CLI and UI turn them into messages.
+
+Each message names the bad value, where it came from (file, line, field) and what to do.
+"""
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class: a user-facing problem with a message that says what to do."""
+
+
+class InputError(QAError):
+    """A file or record that cannot be read (skipped during ingest; the rest goes on)."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class ConfigError(QAError):
+    """A bad argument or setting (chunk size, k, threshold, backend name ...)."""
+
+
+class IndexStoreError(QAError):
+    """An index folder that is missing, corrupt or from another format version."""
+
+
+class EmbedderMismatch(QAError):
+    """An index opened with an embedder other than the one that built it."""
+
+
+class EmbedderUnavailable(QAError):
+    """An embedding backend that cannot be loaded (missing extra, missing model files)."""
+
+
+class EvalSetError(QAError):
+    """A malformed eval set or SQuAD file (names the file, line and field)."""
+
