@@ -86,6 +86,7 @@ class Hit:
     title: str
     paths: tuple[str, ...]
     date: str = ""
+    dateline: str = ""
     dense_score: float | None = None
     bm25_score: float | None = None
 

