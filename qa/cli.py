@@ -223,6 +223,75 @@ def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt):
         history.append(q)
 
 
+@app.command("eval")
+def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSONL (default eval/seeds_qa.jsonl)."),
+          squad: Optional[Path] = typer.Option(None, "--squad", help="A SQuAD-format JSON file, answered open-domain."),
+          index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+          report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report here."),
+          min_f1: Optional[float] = typer.Option(None, "--min-f1", help="Exit 5 when F1 (0-100) is below this."),
+          mode: str = typer.Option("hybrid", help="Retrieval: hybrid, bm25 or dense (ablation)."),
+          limit: Optional[int] = typer.Option(None, help="Only the first N questions."),
+          worst: int = typer.Option(10, help="How many worst questions to list.")):
+    """Score an eval set (or a SQuAD file) with the official CMRC 2018 EM/F1 and more."""
+    from qa.assistant import Assistant
+    from qa.evaluation import evaluate, load_eval_set, squad_index
+    from qa.retrieval import RetrievalConfig
+
+    try:
+        emb = make(embedder)
+        build_s = None
+        if squad is not None:
+            bar, update = progress_bar("indexing")
+            with bar:
+                root, items, build_s = squad_index(squad, emb, progress=update)
+        else:
+            items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
+            root = open_assistant(index, embedder).index_dir
+        assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode))
+        items = items[:limit] if limit else items
+        bar, update = progress_bar("asking")
+        with bar:
+            result = evaluate(assistant, items, progress=update, build_seconds=build_s)
+    except QAError as exc:
+        fail(exc)
+    from rich.table import Table
+
+    table = Table(title=f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in result.metrics.items():
+        table.add_row(k, str(v))
+    out.print(table)
+    bad = sorted(result.questions, key=lambda q: (q.f1, -q.confidence))[:worst]
+    if bad:
+        out.print("[bold]worst questions[/]")
+    for q in bad:
+        shown = "(abstained)" if q.abstained else q.prediction
+        out.print(f"  {escape(q.id)} f1={q.f1:.2f} rank={q.gold_rank} {escape(q.question)} -> "
+                  f"{escape(shown)} | gold: {escape(' / '.join(q.answers) or '(unanswerable)')}")
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), "utf-8")
+        out.print(f"report written to {report}")
+    if min_f1 is not None and result.metrics["f1"] < min_f1:
+        err.print(f"[bold red]F1 {result.metrics['f1']} is below the gate --min-f1 {min_f1}[/]")
+        raise typer.Exit(5)
+
+
+@app.command()
+def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+          host: str = typer.Option("127.0.0.1", help="Interface to bind (default: this machine only)."),
+          port: int = typer.Option(7860), share: bool = typer.Option(False, help="Public Gradio link."),
+          auth: Optional[str] = typer.Option(None, help="user:password (or env XUNDA_AUTH).")):
+    """Serve the chat UI (Gradio) on http://HOST:PORT."""
+    from ui.app import serve as run_server
+
+    try:
+        run_server(open_assistant(index, embedder), host=host, port=port, share=share, auth=auth)
+    except QAError as exc:
+        fail(exc)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

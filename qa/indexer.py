@@ -104,32 +104,45 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder, *,
     from qa.segment import segment_page
 
     t0 = time.perf_counter()
+    loaded = load_paths(paths)
+    skipped = list(loaded.skipped)
+    by_file: dict[str, list[tuple[Document, list]]] = {}
+    for doc in loaded.documents:
+        try:
+            articles = segment_page(doc)
+        except Exception as exc:  # never lose the rest of the run over one document
+            skipped.append(InputError(doc.path, f"could not split into articles: {exc}"))
+            continue
+        by_file.setdefault(file_of(doc), []).append((doc, articles))
+    return ingest_articles(by_file, index_dir, embedder, cache=cache, chunk_config=chunk_config,
+                           index_type=index_type, threshold=threshold, progress=progress,
+                           skipped=skipped, started=t0)
+
+
+def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: str | Path,
+                    embedder, *, cache: EmbeddingCache | None = None,
+                    chunk_config: ChunkConfig = ChunkConfig(), index_type: str | None = None,
+                    threshold: float = DEFAULT_THRESHOLD, progress: Progress | None = None,
+                    skipped: Sequence[InputError] = (), started: float | None = None,
+                    ) -> IngestReport:
+    """Add already segmented documents, grouped by input file, to the index at `index_dir`."""
+    t0 = started if started is not None else time.perf_counter()
     if index_type is not None and index_type not in INDEX_TYPES:
         raise ConfigError(f"index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
     index_dir = Path(index_dir)
     cache = cache or EmbeddingCache()
     state, created, stored_type = open_state(index_dir, embedder)
-    loaded = load_paths(paths)
-    by_file: dict[str, list[Document]] = {}
-    for doc in loaded.documents:
-        by_file.setdefault(file_of(doc), []).append(doc)
     added = unchanged = replaced = found = 0
-    skipped = list(loaded.skipped)
-    for file, docs in by_file.items():
-        sha = content_hash(*sorted(d.doc_id for d in docs))
+    for file, items in by_file.items():
+        sha = content_hash(*sorted(d.doc_id for d, _ in items))
         if state.files.get(file) == sha:
-            unchanged += len(docs)
+            unchanged += len(items)
             continue
         if file in state.files:
             replaced += sum(1 for f, _ in state.documents if f == file)
             drop_files(state, [file])
         state.files[file] = sha
-        for doc in docs:
-            try:
-                articles = segment_page(doc)
-            except Exception as exc:  # never lose the rest of the run over one document
-                skipped.append(InputError(doc.path, f"could not split into articles: {exc}"))
-                continue
+        for doc, articles in items:
             state.documents.append((file, doc))
             state.raw_articles.extend(StoredArticle(a, signature(a.text), file) for a in articles)
             found += len(articles)

@@ -1,0 +1,209 @@
+"""Evaluation: eval sets (JSONL) and SQuAD-format files scored with the official CMRC metric.
+
+An eval set line: {"id", "question", "answers": [...], "history"?: [...], "unanswerable"?: bool}.
+A SQuAD file is answered open-domain: all its paragraphs pooled into one index (cached by
+content), every question asked without its paragraph.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from qa.errors import EvalSetError
+from qa.metrics import (abstention_scores, em_score, f1_score, mrr, percentile, recall_at_k)
+from qa.text import content_hash
+from qa.types import Article, Document, Segment
+
+RECALL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One question of an eval set; `gold_paths` name the paragraph(s) holding the answer."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    history: tuple[str, ...] = ()
+    unanswerable: bool = False
+    gold_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    id: str
+    question: str
+    prediction: str
+    abstained: bool
+    answers: tuple[str, ...]
+    em: float
+    f1: float
+    gold_rank: int | None
+    evidence: str
+    latency_ms: float
+    confidence: float
+    rewritten_question: str
+    unanswerable: bool = False
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    metrics: dict
+    questions: tuple[QuestionResult, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        return {"metrics": self.metrics, "questions": [asdict(q) for q in self.questions]}
+
+
+def load_eval_set(path: str | Path) -> list[EvalItem]:
+    """Read a JSONL eval set; a bad line is an EvalSetError naming the file, line and field."""
+    path = Path(path)
+    if not path.exists():
+        raise EvalSetError(f"{path}: eval set not found; pass --set FILE.jsonl")
+    items: list[EvalItem] = []
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise EvalSetError(f"{path}:{n}: not valid JSON ({exc})") from exc
+        if not isinstance(obj, dict):
+            raise EvalSetError(f"{path}:{n}: expected a JSON object")
+        for key, kind in (("id", str), ("question", str), ("answers", list)):
+            if not isinstance(obj.get(key), kind):
+                raise EvalSetError(f"{path}:{n}: field {key!r} must be a {kind.__name__}")
+        if obj["id"] in seen:
+            raise EvalSetError(f"{path}:{n}: duplicate id {obj['id']!r}")
+        seen.add(obj["id"])
+        unanswerable = bool(obj.get("unanswerable", False))
+        if not unanswerable and not obj["answers"]:
+            raise EvalSetError(f"{path}:{n}: field 'answers' is empty; add answers or "
+                               "set \"unanswerable\": true")
+        items.append(EvalItem(obj["id"], obj["question"], tuple(map(str, obj["answers"])),
+                              tuple(map(str, obj.get("history") or [])), unanswerable))
+    if not items:
+        raise EvalSetError(f"{path}: no questions")
+    return items
+
+
+def load_squad(path: str | Path) -> tuple[list[tuple[Document, list[Article]]], list[EvalItem]]:
+    """Paragraphs of a SQuAD-format file as one-article documents, and its questions."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EvalSetError(f"{path}: not a readable SQuAD-format file ({exc})") from exc
+    docs: list[tuple[Document, list[Article]]] = []
+    items: list[EvalItem] = []
+    for a_i, art in enumerate(data):
+        for p_i, para in enumerate(art.get("paragraphs", [])):
+            context = para.get("context", "")
+            if not context.strip():
+                continue
+            ppath = f"{path.name}#{para.get('id') or f'{a_i}-{p_i}'}"
+            doc = Document(doc_id=content_hash(context), path=ppath, text=context, kind="squad",
+                           title=art.get("title", ""))
+            article = Article(article_id=content_hash(doc.title, context), doc_id=doc.doc_id,
+                              path=ppath, title=doc.title, text=context,
+                              segments=(Segment(0, len(context), 0),), sources=(ppath,))
+            docs.append((doc, [article]))
+            for qa in para.get("qas", []):
+                answers = tuple(dict.fromkeys(x["text"] for x in qa.get("answers", [])))
+                items.append(EvalItem(str(qa["id"]), qa["question"], answers,
+                                      unanswerable=not answers, gold_paths=(ppath,)))
+    return docs, items
+
+
+def squad_index(path: str | Path, embedder, cache_root: Path | None = None,
+                progress=None) -> tuple[Path, list[EvalItem], float]:
+    """Build (or reuse, keyed by file content and embedder) the pooled index of a SQuAD file."""
+    from qa.indexer import ingest_articles
+    from qa.store import MANIFEST, EmbeddingCache
+
+    path = Path(path)
+    docs, items = load_squad(path)
+    key = content_hash(path.read_bytes().decode("utf-8", "replace"), embedder.id)
+    cache = EmbeddingCache(cache_root / "embeddings.sqlite" if cache_root else None)
+    root = (cache_root or cache.path.parent) / "squad" / f"{path.stem}-{key}"
+    t0 = time.perf_counter()
+    if not (root / MANIFEST).exists():
+        by_file = {d.path: [(d, arts)] for d, arts in docs}
+        ingest_articles(by_file, root, embedder, cache=cache, progress=progress)
+    return root, items, time.perf_counter() - t0
+
+
+def gold_rank(hits, gold_paths: Sequence[str], answers: Sequence[str] = ()) -> int | None:
+    """1-based rank, among distinct articles, of the first gold one: whose sources include a
+    gold path, or (when no gold paths are known) whose hit text contains a gold answer."""
+    seen: list[str] = []
+    for h in hits:
+        if h.article_id not in seen:
+            seen.append(h.article_id)
+        if gold_paths:
+            found = bool(set(h.paths) & set(gold_paths))
+        else:
+            found = any(a and a in h.text for a in answers)
+        if found:
+            return seen.index(h.article_id) + 1
+    return None
+
+
+def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, int], None] | None = None,
+             build_seconds: float | None = None) -> EvalReport:
+    """Ask every question; score EM/F1 (official CMRC metric), retrieval, abstention, latency."""
+    from qa.assistant import history_questions
+    from qa.question import rewrite_question
+
+    results: list[QuestionResult] = []
+    for i, item in enumerate(items):
+        t0 = time.perf_counter()
+        answer = assistant.ask(item.question, list(item.history))
+        latency = (time.perf_counter() - t0) * 1000
+        rank = None
+        if item.gold_paths or item.answers:
+            q = rewrite_question(item.question, history_questions(list(item.history)))
+            rank = gold_rank(assistant.retrieve(q, RECALL_DEPTH), item.gold_paths, item.answers)
+        pred = "" if answer.abstained else answer.text
+        em = em_score(pred, item.answers) if item.answers else float(answer.abstained)
+        f1 = f1_score(pred, item.answers) if item.answers else float(answer.abstained)
+        results.append(QuestionResult(
+            id=item.id, question=item.question, prediction=pred, abstained=answer.abstained,
+            answers=item.answers, em=em, f1=f1, gold_rank=rank, evidence=answer.evidence,
+            latency_ms=round(latency, 2), confidence=round(answer.confidence, 4),
+            rewritten_question=answer.rewritten_question, unanswerable=item.unanswerable))
+        if progress:
+            progress(i + 1, len(items))
+    return EvalReport(summarize(results, build_seconds), tuple(results))
+
+
+def summarize(results: Sequence[QuestionResult], build_seconds: float | None = None) -> dict:
+    """Metrics over all questions (EM/F1 ×100 as CMRC reports them; unanswered count 0)."""
+    n = len(results)
+    answerable = [r for r in results if not r.unanswerable]
+    ranks = [r.gold_rank for r in results if not r.unanswerable]
+    lat = [r.latency_ms for r in results]
+    metrics = {
+        "questions": n,
+        "em": round(100 * sum(r.em for r in results) / max(n, 1), 2),
+        "f1": round(100 * sum(r.f1 for r in results) / max(n, 1), 2),
+        "answerable_em": round(100 * sum(r.em for r in answerable) / max(len(answerable), 1), 2),
+        "answerable_f1": round(100 * sum(r.f1 for r in answerable) / max(len(answerable), 1), 2),
+        "abstained_answerable": round(sum(r.abstained for r in answerable) / max(len(answerable), 1), 4),
+        "latency_p50_ms": round(percentile(lat, 50), 2) if lat else 0.0,
+        "latency_p95_ms": round(percentile(lat, 95), 2) if lat else 0.0,
+    }
+    if any(r is not None for r in ranks) or any(results[i].gold_rank for i in range(n)):
+        metrics.update({f"recall@{k}": round(recall_at_k(ranks, k), 4) for k in (1, 5, 10)})
+        metrics["mrr"] = round(mrr(ranks), 4)
+    if any(r.unanswerable for r in results):
+        p, rec = abstention_scores([r.abstained for r in results], [r.unanswerable for r in results])
+        metrics["abstention_precision"] = round(p, 4)
+        metrics["abstention_recall"] = round(rec, 4)
+    if build_seconds is not None:
+        metrics["index_build_s"] = round(build_seconds, 2)
+    return metrics
