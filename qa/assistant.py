@@ -47,6 +47,9 @@ def history_questions(history: Sequence[Any] | None) -> list[str]:
             if turn.get("role", "user") != "user":
                 continue
             content = turn["content"]
+            if isinstance(content, list):  # Gradio 6: [{"type": "text", "text": ...}, ...]
+                content = " ".join(p if isinstance(p, str) else str(p.get("text") or "")
+                                   for p in content if isinstance(p, (str, dict)))
             text = content if isinstance(content, str) else ""
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
             text = turn[0]  # Gradio's older [user, bot] pairs

@@ -1,0 +1,290 @@
+"""The Gradio chat UI: questions, cited answers, retrieved passages, uploads, statistics, settings.
+
+All answering goes through `qa.Assistant`; this module only turns its results into pages.
+Per-user state lives in the components (the chatbot holds the conversation), never in globals.
+API: `gradio_client.Client(url).predict("5月PMI是多少？", api_name="/chat")` -> answer text.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+# Gradio reads this at import time; the product runs offline and sends no telemetry.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from qa.assistant import history_questions  # noqa: E402
+from qa.errors import ConfigError, QAError  # noqa: E402
+from ui.examples import example_questions  # noqa: E402
+from ui.render import (answer_parts, answer_plain, render_error, render_info,  # noqa: E402
+                       render_passages, render_report, wrap)
+
+log = logging.getLogger(__name__)
+
+ALLOWED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".jsonl", ".pdf")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILES = 20
+CONCURRENCY = 4  # answers run in parallel for up to this many users; the rest wait in the queue
+STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the answer visibly builds up
+UPLOAD_DIR = "uploads"  # under the index folder: uploaded files stay readable for re-ingest
+
+CSS = """
+.xd-msg p { margin: 0.25em 0; }
+.xd-msg mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 2px; }
+.xd-msg blockquote { margin: 0.4em 0; padding-left: 0.8em; border-left: 3px solid #d1d5db; }
+.xd-rewrite, .xd-conf, .xd-meta, .xd-cite { color: #6b7280; font-size: 0.92em; }
+.xd-closest li, .xd-hits li { margin-bottom: 0.6em; }
+.xd-passage { font-size: 0.93em; }
+.xd-info { margin: 0; padding-left: 1.2em; }
+.xd-error { color: #b91c1c; }
+"""
+
+
+def user_turns(history: Sequence[Any] | None) -> list[str]:
+    """The user's earlier questions from a Gradio chatbot value (see qa.assistant.history_questions)."""
+    return history_questions(history)
+
+
+def parse_auth(value: str) -> tuple[str, str]:
+    """("user", "password") from "user:password" (split at the first colon)."""
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        # The value itself is not echoed: it may hold a password.
+        raise ConfigError("auth from --auth or XUNDA_AUTH must look like user:password "
+                          "(non-empty user and password separated by ':')")
+    return user.strip(), password
+
+
+def check_uploads(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
+    """Split uploaded files into accepted ones and rejection messages ("name: why").
+
+    Accepted: at most MAX_FILES files, extension in ALLOWED_EXTENSIONS, 1 byte to MAX_FILE_BYTES."""
+    accepted: list[Path] = []
+    rejected: list[str] = []
+    for i, raw in enumerate(paths):
+        path = Path(raw)
+        name = path.name
+        if i >= MAX_FILES:
+            rejected.append(f"{name}：一次最多上传 {MAX_FILES} 个文件，请分批上传")
+            continue
+        if path.suffix.lower() not in ALLOWED_EXTENSIONS:
+            rejected.append(f"{name}：不支持的文件类型，请上传 {' '.join(ALLOWED_EXTENSIONS)} 文件")
+            continue
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            rejected.append(f"{name}：无法读取上传的文件（{exc.strerror}），请重新上传")
+            continue
+        if size == 0:
+            rejected.append(f"{name}：文件为空")
+        elif size > MAX_FILE_BYTES:
+            rejected.append(f"{name}：文件大小 {size / 1e6:.1f} MB 超过上限 "
+                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
+        else:
+            accepted.append(path)
+    return accepted, rejected
+
+
+def store_upload(path: Path, root: Path) -> Path:
+    """Copy an uploaded file to ROOT/<content hash>/<name> and return the copy.
+
+    The content hash keeps two different files of one name apart; the same file uploaded
+    twice lands on the same path, so the index reports it unchanged."""
+    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
+    target = root / digest / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(path, target)
+    return target
+
+
+def api_settings(k: int | None, threshold: float | None) -> dict[str, Any]:
+    """ask() keyword arguments from API values: k <= 0 or threshold < 0 (or None) mean
+    "the server's setting"."""
+    return {"k": int(k) if k is not None and k > 0 else None,
+            "threshold": float(threshold) if threshold is not None and threshold >= 0 else None}
+
+
+def answer_record(answer) -> dict:
+    """An Answer as JSON-ready data for API clients (plain text, nothing rendered)."""
+    return {
+        "text": answer_plain(answer), "confidence": round(float(answer.confidence), 4),
+        "abstained": bool(answer.abstained or not answer.text), "evidence": answer.evidence,
+        "question": answer.question, "rewritten_question": answer.rewritten_question,
+        "sources": [{"title": s.title, "files": [Path(p).name for p in s.paths], "date": s.date,
+                     "dateline": s.dateline, "score": round(float(s.score), 4),
+                     "start": s.start, "end": s.end} for s in answer.sources],
+    }
+
+
+def ingest_uploads(assistant, paths: Sequence[str], progress=None) -> tuple[Any, list[str]]:
+    """Check, store and ingest uploaded files: (IngestReport or None, rejection messages).
+
+    Never raises for a bad file: the checks and ingest errors become messages, and since an
+    ingest writes a new index generation atomically, a failure leaves the index as it was."""
+    accepted, rejected = check_uploads(paths)
+    if not accepted:
+        return None, rejected
+    root = Path(assistant.index_dir) / UPLOAD_DIR
+    try:
+        stored = [store_upload(p, root) for p in accepted]
+        return assistant.add([str(p) for p in stored], progress=progress), rejected
+    except QAError as exc:
+        rejected.append(str(exc))
+    except Exception:  # a bug in one upload must not end the session
+        log.exception("upload of %s failed", [p.name for p in accepted])
+        rejected.append("导入时出现内部错误，索引未改变；请检查文件后重试")
+    return None, rejected
+
+
+def build_app(assistant) -> gr.Blocks:
+    """The Blocks app for `assistant` (not launched): chat, passages, examples, upload, settings."""
+    examples = example_questions(assistant.articles.values())
+    placeholder = examples[0] if examples else "输入关于已收录新闻的问题"
+
+    def respond(message: str, history: list, k: float, threshold: float
+                ) -> Iterator[tuple[list, str, str]]:
+        """Stream one answer into the chat; also fill the passages panel."""
+        history = list(history or [])
+        message = (message or "").strip()
+        if not message:
+            yield history, "", gr.skip()
+            return
+        turns = history + [{"role": "user", "content": message}]
+        yield turns + [{"role": "assistant", "content": wrap(["<p>正在检索…</p>"])}], "", gr.skip()
+        try:
+            answer = assistant.ask(message, user_turns(history), k=int(k), threshold=float(threshold))
+        except QAError as exc:
+            yield turns + [{"role": "assistant", "content": render_error(str(exc))}], "", gr.skip()
+            return
+        except Exception:  # a bug must not end the session: log it, tell the user
+            log.exception("answering %r failed", message)
+            yield turns + [{"role": "assistant",
+                            "content": render_error("内部错误，请换个问法或稍后再试")}], "", gr.skip()
+            return
+        parts = answer_parts(answer, asked=message)
+        passages = render_passages(answer.hits)
+        for n in range(1, len(parts) + 1):
+            yield turns + [{"role": "assistant", "content": wrap(parts[:n])}], "", passages
+            if n < len(parts):
+                time.sleep(STREAM_PAUSE)
+
+    def chat(message: str, history: list[str] | None = None, k: int = 0,
+             threshold: float = -1.0) -> str:
+        """Answer `message` (earlier questions in `history`) with the answer text, or
+        未在已收录的文章中找到答案 when the articles do not hold it. k<=0 and threshold<0
+        use the server's settings."""
+        return answer_plain(api_ask(message, history, k, threshold))
+
+    def ask(message: str, history: list[str] | None = None, k: int = 0,
+            threshold: float = -1.0) -> dict:
+        """Like /chat, with the details: text, confidence, abstained, evidence,
+        rewritten_question and sources (title, files, date, dateline, score, start, end)."""
+        return answer_record(api_ask(message, history, k, threshold))
+
+    def api_ask(message: str, history: list[str] | None, k: int | None, threshold: float | None):
+        try:
+            return assistant.ask(message, list(history or []), **api_settings(k, threshold))
+        except QAError as exc:  # gr.Error reaches the client with its message
+            raise gr.Error(str(exc)) from exc
+
+    def add_files(files: list[str] | None, progress=gr.Progress()) -> tuple[str, Any, Any, None]:
+        """Ingest uploaded files; return the result line, new statistics and new examples."""
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
+        if not paths:
+            return render_report(None, ["请先选择要上传的文件"]), gr.skip(), gr.skip(), None
+        progress(0, desc="正在读取文件…")
+        report, rejected = ingest_uploads(
+            assistant, paths,
+            progress=lambda done, total: progress(done / total if total else 1.0,
+                                                  desc=f"嵌入段落 {done}/{total}"))
+        new_examples = example_questions(assistant.articles.values())
+        return (render_report(report, rejected), render_info(assistant.info()),
+                gr.Dataset(samples=[[q] for q in new_examples]), None)
+
+    with gr.Blocks(title="讯答 · 新闻问答", analytics_enabled=False) as demo:
+        gr.HTML("<h1 style='margin:0'>讯答 · 新闻问答</h1>"
+                "<p style='margin:0.2em 0;color:#6b7280'>从已收录的新闻文章中摘取答案，并注明出处。</p>")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(label="对话", elem_id="xd-chat", height=520, latex_delimiters=[],
+                                     sanitize_html=True, buttons=[], feedback_options=None,
+                                     layout="bubble")
+                with gr.Row():
+                    msg = gr.Textbox(show_label=False, placeholder=f"例如：{placeholder}",
+                                     elem_id="xd-question", scale=5, min_width=200, lines=1,
+                                     max_lines=4, autofocus=True)
+                    send = gr.Button("提问", variant="primary", scale=1, min_width=72,
+                                     elem_id="xd-send")
+                example_box = gr.Dataset(components=[msg], samples=[[q] for q in examples],
+                                         label="示例问题（点击提问）", elem_id="xd-examples",
+                                         samples_per_page=6)
+                with gr.Accordion("检索到的段落", open=False, elem_id="xd-passages-box"):
+                    passages = gr.HTML(render_passages([]), elem_id="xd-passages")
+            with gr.Column(scale=2, min_width=300):
+                with gr.Accordion("上传文章", open=True):
+                    files = gr.File(label=f"{' '.join(ALLOWED_EXTENSIONS)}；每个不超过 "
+                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB，一次最多 {MAX_FILES} 个",
+                                    file_count="multiple", file_types=list(ALLOWED_EXTENSIONS),
+                                    type="filepath", elem_id="xd-files")
+                    add = gr.Button("加入索引", variant="secondary", elem_id="xd-add")
+                    report = gr.HTML(elem_id="xd-report")
+                with gr.Accordion("索引统计", open=True):
+                    stats = gr.HTML(render_info(assistant.info()), elem_id="xd-stats")
+                with gr.Accordion("设置", open=False):
+                    k = gr.Slider(1, 20, value=assistant.top_k, step=1, label="检索段落数（top-k）")
+                    threshold = gr.Slider(0.0, 1.0, value=round(assistant.threshold, 2), step=0.01,
+                                          label="拒答阈值（置信度低于它就不作答）")
+
+        ask_io = dict(fn=respond, inputs=[msg, chatbot, k, threshold],
+                      outputs=[chatbot, msg, passages], api_visibility="private")
+        msg.submit(**ask_io)
+        send.click(**ask_io)
+        example_box.click(lambda sample: sample[0], example_box, msg,
+                          api_visibility="private", queue=False).then(**ask_io)
+        # The chatbot's own trash button clears the talk; the passages panel follows.
+        chatbot.clear(lambda: render_passages([]), None, passages, api_visibility="private",
+                      queue=False)
+        # Ingests rewrite the index one at a time (Assistant.add also locks).
+        add.click(add_files, files, [report, stats, example_box, files], api_visibility="private",
+                  concurrency_limit=1)
+        gr.api(chat, api_name="chat")
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           auth: tuple[str, str] | None = None, block: bool = True) -> gr.Blocks:
+    """Queue and launch `demo` with the product's safe defaults (local bind, upload size cap)."""
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=64)
+    demo.launch(server_name=host, server_port=port, share=share, auth=auth,
+                auth_message="讯答：请登录" if auth else None, prevent_thread_lock=True,
+                max_file_size=MAX_FILE_BYTES, css=CSS, footer_links=["api"], ssr_mode=False,
+                show_error=False, quiet=True, inbrowser=False)
+    if block is False:
+        return demo
+    print(f"讯答 running on {demo.local_url}" + (f" and {demo.share_url}" if demo.share_url else "")
+          + " (Ctrl+C to stop)", flush=True)
+    demo.block_thread()
+    return demo
+
+
+def serve(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+          auth: str | None = None, *, block: bool = True) -> gr.Blocks:
+    """Serve the chat UI for `assistant` on http://HOST:PORT (blocks until stopped unless
+    block=False). `auth` is "user:password"; None reads env XUNDA_AUTH; no auth when unset."""
+    if auth is None:
+        auth = os.environ.get("XUNDA_AUTH") or None
+    credentials = parse_auth(auth) if auth else None
+    return launch(build_app(assistant), host=host, port=port, share=share, auth=credentials,
+                  block=block)
+
+
+__all__ = ["build_app", "serve", "launch", "parse_auth", "check_uploads", "ingest_uploads",
+           "user_turns", "answer_record"]
