@@ -1,0 +1,248 @@
+"""Train and evaluate the reader's span scorer and confidence model on the public pool.
+
+Usage: python bench/train_scorer.py [--limit N] [--out qa/models/answer_scorer.json]
+
+For CMRC 2018 dev (simplified) and DRCD dev (traditional): every paragraph pooled into one
+bm25s index (jieba tokens of folded text); per question three settings are built:
+gold paragraph alone, open-domain top-5, and unanswerable (top-5 without any paragraph
+holding a gold answer). Span candidates get label = official F1 with the gold answers.
+Trees (sklearn HistGradientBoostingRegressor) are exported to JSON (no pickle); the
+confidence model is a logistic regression on the best candidate (label: F1 > 0.5).
+Prints cross-set figures (train on one set, test on the other), then trains on both.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa import answer as A  # noqa: E402
+from qa.metrics import em_score, f1_score, mixed_segmentation  # noqa: E402
+from qa.question import analyze_question  # noqa: E402
+from qa.text import cut  # noqa: E402
+from qa.types import Chunk, Hit  # noqa: E402
+
+SETS = {
+    "cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
+    "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json",
+}
+CACHE = Path("/tmp/xunda_reader_cache")
+
+
+def load(path: Path) -> tuple[list[str], list[tuple[int, str, list[str]]]]:
+    """Paragraph texts and (paragraph index, question, gold answers)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    paras, qs = [], []
+    for art in data["data"]:
+        for p in art["paragraphs"]:
+            paras.append(p["context"])
+            for q in p["qas"]:
+                qs.append((len(paras) - 1, q["question"], [a["text"] for a in q["answers"]]))
+    return paras, qs
+
+
+def _hit(paras: list[str], i: int, rank: int, score: float) -> Hit:
+    t = paras[i]
+    return Hit(chunk=Chunk(f"p{i}", f"a{i}", "", t, 0, len(t), 0), score=score, rank=rank, title="", paths=(f"p{i}",))
+
+
+_TOKMAP: dict[str, str] = {}
+
+
+def _tokstr(text: str) -> str:
+    """Official-metric tokens of `text`, one private-use char per distinct token (fast LCS)."""
+    return "".join(_TOKMAP.setdefault(t, chr(0xF0000 + len(_TOKMAP))) for t in mixed_segmentation(text, rm_punc=True))
+
+
+def fast_f1(pred: str, golds: list[str]) -> float:
+    """Official F1 via binary search on the longest common substring of token strings."""
+    p = _tokstr(pred)
+    best = 0.0
+    for g in {_tokstr(x) for x in golds}:
+        if not p or not g:
+            continue
+        lo, hi = 0, min(len(p), len(g))
+        while lo < hi:  # largest L with a common substring of length L
+            mid = (lo + hi + 1) // 2
+            if any(p[i:i + mid] in g for i in range(len(p) - mid + 1)):
+                lo = mid
+            else:
+                hi = mid - 1
+        if lo:
+            prec, rec = lo / len(p), lo / len(g)
+            best = max(best, 2 * prec * rec / (prec + rec))
+    return best
+
+
+_G: dict = {}
+
+
+def _work(args):
+    qi, hit_ids = args
+    paras, qs = _G["paras"], _G["qs"]
+    _, question, golds = qs[qi]
+    hits = [_hit(paras, i, r + 1, s) for r, (i, s) in enumerate(hit_ids)]
+    qa = analyze_question(question)
+    X, cands, _ = A.build_candidates(qa, hits)
+    texts = [hits[c[0]].chunk.text[c[2]:c[3]] for c in cands]
+    y = np.asarray([fast_f1(t, golds) for t in texts], float)
+    conflicts = [A._conflicts(qa, A.fold(h.chunk.text), "") for h in hits]
+    return qi, X, y, texts, [c[0] for c in cands], [c[1] for c in cands], qa.answer_type, conflicts
+
+
+def features(name: str, limit: int | None) -> dict:
+    """Candidate features for the three settings of one set (cached in /tmp)."""
+    CACHE.mkdir(exist_ok=True)
+    cf = CACHE / f"{name}_{limit}.json"
+    paras, qs = load(SETS[name])
+    if limit:
+        qs = qs[:limit]
+    import bm25s
+
+    from qa.answer import fold
+    t0 = time.time()
+    corpus = [cut(fold(p)) for p in paras]
+    retr = bm25s.BM25()
+    retr.index(corpus, show_progress=False)
+    settings: dict[str, list] = {"gold": [], "open": [], "unans": []}
+    r1 = 0
+    for qi, (pi, q, golds) in enumerate(qs):
+        docs, scores = retr.retrieve([cut(fold(q))], k=15, show_progress=False)
+        ranked = [(int(d), float(s)) for d, s in zip(docs[0], scores[0])]
+        settings["gold"].append((qi, [(pi, 1.0)]))
+        settings["open"].append((qi, ranked[:5]))
+        r1 += ranked[0][0] == pi
+        neg = [(d, s) for d, s in ranked if d != pi and not any(g and g in paras[d] for g in golds)][:5]
+        settings["unans"].append((qi, neg))
+    print(f"[{name}] {len(qs)} questions, bm25 recall@1 {r1 / len(qs):.3f} ({time.time() - t0:.1f}s)")
+    _G.update(paras=paras, qs=qs)
+    out = {"qs": qs}
+    for mode, jobs in settings.items():
+        t0 = time.time()
+        with Pool(2) as pool:
+            res = pool.map(_work, jobs, chunksize=16)
+        out[mode] = res
+        print(f"[{name}] {mode}: {sum(len(r[2]) for r in res)} candidates, {time.time() - t0:.1f}s")
+    return out
+
+
+def stack(results: list) -> tuple[np.ndarray, np.ndarray]:
+    X = np.concatenate([r[1] for r in results if len(r[2])])
+    y = np.concatenate([r[2] for r in results if len(r[2])])
+    return X, y
+
+
+def train_trees(X: np.ndarray, y: np.ndarray) -> dict:
+    """Fit boosted regression trees on candidate F1 and export them as plain JSON."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    m = HistGradientBoostingRegressor(max_iter=150, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
+                                      random_state=0)
+    m.fit(X, y)
+    trees = []
+    for (pred,) in m._predictors:  # one regressor tree per iteration
+        n = pred.nodes
+        trees.append({"feature": n["feature_idx"].tolist(), "threshold": n["num_threshold"].tolist(),
+                      "left": n["left"].tolist(), "right": n["right"].tolist(),
+                      "is_leaf": n["is_leaf"].astype(int).tolist(), "value": n["value"].tolist()})
+    return {"baseline": float(np.ravel(m._baseline_prediction)[0]), "trees": trees, "features": list(A.FEATURES)}
+
+
+def pick(scorer: dict, results: list, qs: list) -> list[tuple]:
+    """Per question: (question index, predicted text, score array, best index)."""
+    out = []
+    for qi, X, y, texts, *_ in results:
+        if not len(texts):
+            out.append((qi, "", None, -1))
+            continue
+        s = A.tree_predict(scorer, X)
+        out.append((qi, texts[int(np.argmax(s))], s, int(np.argmax(s))))
+    return out
+
+
+def evaluate(scorer: dict, data: dict, mode: str, label: str) -> dict:
+    qs = data["qs"]
+    per: dict[str, list] = defaultdict(list)
+    for (qi, text, _, _), r in zip(pick(scorer, data[mode], qs), data[mode]):
+        golds = qs[qi][2]
+        per[r[6]].append((em_score(text, golds), f1_score(text, golds)))
+    allv = [v for vs in per.values() for v in vs]
+    em, f1 = 100 * np.mean([v[0] for v in allv]), 100 * np.mean([v[1] for v in allv])
+    print(f"  {label} {mode:5s}: EM {em:5.1f}  F1 {f1:5.1f}  (n={len(allv)})")
+    if mode == "open":
+        print("    per type: " + ", ".join(f"{t} n={len(v)} EM {100 * np.mean([a for a, _ in v]):.0f} F1 {100 * np.mean([b for _, b in v]):.0f}"
+                                       for t, v in sorted(per.items(), key=lambda kv: -len(kv[1]))))
+    return {"em": em, "f1": f1}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--out", default=str(A.MODEL_PATH))
+    args = ap.parse_args()
+    data = {n: features(n, args.limit) for n in SETS}
+    report = {}
+    for tr, te in (("cmrc", "drcd"), ("drcd", "cmrc")):
+        X, y = stack(data[tr]["open"] + data[tr]["gold"])
+        scorer = train_trees(X, y)
+        print(f"trained on {tr} ({len(y)} candidates), tested on {te}:")
+        report[f"{tr}->{te}"] = {m: evaluate(scorer, data[te], m, f"{tr}->{te}") for m in ("gold", "open")}
+    X, y = stack([r for n in SETS for m in ("open", "gold") for r in data[n][m]])
+    scorer = train_trees(X, y)
+    print("trained on both (in-sample):")
+    for n in SETS:
+        for m in ("gold", "open"):
+            evaluate(scorer, data[n], m, n)
+    conf, thr = calibrate(scorer, data)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"scorer": scorer, "confidence": conf, "threshold": thr,
+                                          "conf_features": list(A.CONF_FEATURES), "report": report}),
+                              encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def calibrate(scorer: dict, data: dict) -> tuple[dict, float]:
+    """Logistic confidence on best-candidate features; threshold = 5th percentile of answerable."""
+    from sklearn.linear_model import LogisticRegression
+
+    def rows(d, mode):
+        R, L = [], []
+        for (qi, text, s, best), r in zip(pick(scorer, d[mode], d["qs"]), d[mode]):
+            if best < 0:
+                continue
+            X, his, sis = r[1], r[4], r[5]
+            others = [s[i] for i in range(len(s)) if (his[i], sis[i]) != (his[best], sis[best])]
+            margin = float(s[best] - max(others)) if others else 1.0
+            f = dict(zip(A.FEATURES, X[best]))
+            conflict, missing = r[7][his[best]]
+            R.append([float(s[best]), margin, f["sent_cover"], f["sent_char_cover"], conflict, missing,
+                      f["compat"], f["hit_rank"], f["left_align"], f["right_align"]])
+            L.append(1 if mode != "unans" and fast_f1(text, d["qs"][qi][2]) > 0.5 else 0)
+        return np.asarray(R), np.asarray(L)
+
+    parts = {(n, m): rows(data[n], m) for n in SETS for m in ("open", "unans")}
+    X = np.concatenate([v[0] for v in parts.values()])
+    y = np.concatenate([v[1] for v in parts.values()])
+    lr = LogisticRegression(max_iter=2000, C=1.0).fit(X, y)
+    conf = {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0])}
+    prob = {k: lr.predict_proba(v[0])[:, 1] for k, v in parts.items()}
+    ans = np.concatenate([prob[(n, "open")] for n in SETS])
+    thr = float(np.percentile(ans, 5))
+    for n in SETS:
+        pa, pu = prob[(n, "open")], prob[(n, "unans")]
+        print(f"[{n}] threshold {thr:.3f}: abstain answerable {np.mean(pa < thr):.3f}, unanswerable {np.mean(pu < thr):.3f}"
+              f"; mean conf answerable {pa.mean():.3f} unanswerable {pu.mean():.3f}")
+    return conf, thr
+
+
+if __name__ == "__main__":
+    main()
