@@ -392,7 +392,10 @@ def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshol
     thr = threshold
     hits = tuple(hits)
     qa = analyze_question(rewritten_question or question)
-    dense = _dense_scores(embedder, qa, hits) if embedder is not None and hits else None
+    # Word overlap cannot place an English question in Chinese text; only then is the (slower,
+    # ~8 sentence embeddings) dense sentence similarity worth its cost.
+    use_dense = embedder is not None and hits and qa.lang == "en"
+    dense = _dense_scores(embedder, qa, hits) if use_dense else None
     X, cands, sents = build_candidates(qa, hits, dense)
 
     def abstain(conf: float) -> Answer:

@@ -83,6 +83,8 @@ class Assistant:
         self.top_k = top_k
         self.cache = cache or EmbeddingCache()
         self._write_lock = threading.Lock()
+        self._query_lock = threading.Lock()
+        self._query_cache: dict[str, object] = {}
         self._load()
 
     # -- construction -------------------------------------------------------------------
@@ -118,7 +120,16 @@ class Assistant:
             state.chunks, state.articles, faiss_index, bm25, self._embed_query, self.retrieval))
 
     def _embed_query(self, text: str):
-        return self.embedder.encode_queries([text])[0]
+        # Eval and the UI often embed the same question twice (retrieve, then ask); keep a few.
+        with self._query_lock:
+            vec = self._query_cache.get(text)
+        if vec is None:
+            vec = self.embedder.encode_queries([text])[0]
+            with self._query_lock:
+                self._query_cache[text] = vec
+                while len(self._query_cache) > 256:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+        return vec
 
     # -- reading ------------------------------------------------------------------------
     @property
