@@ -9,8 +9,11 @@ credit patterns), never words of particular articles. Steps:
    paragraph that follows a title/dateline/credit line (a word spanning the junction wins);
 5. paragraphs grouped into articles; titles may be printed before or after their body.
 Conventions: an article's `title` is all its title lines in page order joined by one space
-(a leading label such as 原标题： dropped); a leading dateline (新华社北京5月31日电(记者…))
-is moved from the body into `dateline`; short subheads stay in the body as paragraphs.
+(a leading label such as 原标题： dropped); title and kicker lines stay out of the text.
+Dateline, byline and photo credit lines are copied into their fields AND kept in the text where
+printed (readers ask who wrote it, who took the photo, when it was filed): an opening dateline
+stays at the start of the first paragraph, a byline/dateline/credit line is its own paragraph,
+a trailing （记者…） stays; short subheads stay in the body as paragraphs.
 """
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ class _Unit:
     spans: tuple[tuple[int, int], ...]  # Document slices joined with ""
     text: str
     block: int
-    lead: str = ""  # dateline removed from the start of the first span
+    lead: str = ""  # dateline opening the first span (kept in the spans, copied to the field)
     caption: bool = False  # starts with a caption marker (大图：, 图为 …)
     unfinished: bool = False  # the last line stops mid-sentence
 
@@ -85,7 +88,10 @@ class _Unit:
 class _Draft:
     # Mutable on purpose: filled while walking the page, frozen into an Article at the end.
     titles: list[str] = field(default_factory=list)
-    paras: list[list[tuple[int, int]]] = field(default_factory=list)
+    paras: list[list[tuple[int, int]]] = field(default_factory=list)  # body paragraphs only
+    # Byline/dateline/credit lines for the text: (index of the body paragraph printed after it,
+    # span). Kept apart from `paras` so that "has a body yet" decisions stay body-only.
+    notes: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
     kicker: str = ""
     byline: str = ""
     dateline: str = ""
@@ -190,7 +196,7 @@ def _units(text: str) -> list[_Unit]:
             i += 1
             continue
         lead = _lead(ln.text)
-        spans, body = [(ln.start + lead, ln.end)], ln.text[lead:]
+        spans, body = [(ln.start, ln.end)], ln.text  # the dateline stays in the text as printed
         unfinished = _unfinished(ln.text)
 
         def joinable(j: int) -> bool:
@@ -301,6 +307,7 @@ def _group(units: list[_Unit], resumes: dict[int, int]) -> list[_Draft]:
             if cur is None or cur.paras or cur.byline:
                 cur = new()
             cur.byline = u.text
+            cur.notes.append((len(cur.paras), u.spans[0]))
         elif u.kind in (DATELINE, CREDIT):
             if cur is None:
                 cur = new()
@@ -308,6 +315,7 @@ def _group(units: list[_Unit], resumes: dict[int, int]) -> list[_Draft]:
                 cur.dateline = cur.dateline or u.text
             else:
                 cur.byline, cur.credit = cur.byline or u.text, True
+            cur.notes.append((len(cur.paras), u.spans[0]))
             cur.ended = bool(cur.paras)
         else:
             opens = bool(u.lead) or u.caption
@@ -331,14 +339,25 @@ def _date(dateline: str, doc_date: str) -> str:
     return f"{year}-{md}" if year else md
 
 
+def _paragraphs(d: _Draft) -> list[list[tuple[int, int]]]:
+    """Body paragraphs with the note lines (byline, dateline, credit) put back in page order:
+    a note recorded before body paragraph k precedes it; later notes close the article."""
+    out: list[list[tuple[int, int]]] = []
+    for k, para in enumerate(d.paras):
+        out += [[span] for at, span in d.notes if at == k]
+        out.append(list(para))
+    out += [[span] for at, span in d.notes if at >= len(d.paras)]
+    return out
+
+
 def _article(doc: Document, d: _Draft, single: bool) -> Article:
-    """Freeze a draft: build the text and its Segments, trim a trailing （记者…） into byline."""
-    paras = [list(p) for p in d.paras]
+    """Freeze a draft: build the text (notes included) and its Segments; a trailing （记者…）
+    stays in the text and is copied into byline when there is none."""
+    paras = _paragraphs(d)
     byline = d.byline
-    s, e = paras[-1][-1]
+    s, e = d.paras[-1][-1]
     m = TRAILING_REPORTERS_RE.search(doc.text, s, e)
     if m and m.start() > s and ends_sentence(doc.text[s:m.start()]):
-        paras[-1][-1] = (s, s + len(doc.text[s:m.start()].rstrip()))
         byline = byline or m.group()[1:-1].strip()
     segments, parts, pos = [], [], 0
     for p in paras:
@@ -350,7 +369,8 @@ def _article(doc: Document, d: _Draft, single: bool) -> Article:
         parts.append("".join(doc.text[s:e] for s, e in p))
     text = "\n".join(parts)
     title = " ".join(LABEL_RE.sub("", t) for t in d.titles).strip() or (doc.title if single else "")
-    caption = d.caption or (d.credit and not d.dateline and len(text) <= CAPTION_MAX)
+    body_len = sum(e - s for p in d.paras for s, e in p)  # notes do not make a piece longer
+    caption = d.caption or (d.credit and not d.dateline and body_len <= CAPTION_MAX)
     return Article(
         article_id=content_hash(title, text), doc_id=doc.doc_id, path=doc.path, title=title,
         text=text, segments=tuple(segments), dateline=d.dateline, byline=byline, kicker=d.kicker,

@@ -62,18 +62,29 @@ def test_page_articles_and_titles(page):
 
 
 def test_page_datelines_bylines_dates(page):
-    _, arts = page
+    doc, arts = page
     interview, pmi, caption, dongyang, weifang, jiangsu = arts
     assert interview.byline == "本报记者杨光、卫婧" and interview.dateline == ""
     assert pmi.dateline == "新华社北京5月31日电(记者陈伟伟)"
     assert pmi.date == "2020-05-31"
-    assert pmi.text.startswith("国家统计局服务业调查中心")  # dateline moved out of the body
+    # dateline, byline and credit lines are in their fields and also in the text, as printed
+    assert pmi.text.startswith("新华社北京5月31日电(记者陈伟伟)国家统计局服务业调查中心")
+    assert interview.text.split("\n")[0] == "本报记者杨光、卫婧"
+    assert "助力政府治理能力现代化水平提升" not in interview.text  # titles stay out of the text
     assert caption.byline == "新华社记者徐昱摄" and caption.text.startswith("大图：")
+    assert caption.text.split("\n")[-1] == "新华社记者徐昱摄"
+    # an answer found in the dateline maps back to where it is printed on the page
+    at = pmi.text.index("5月31日")
+    assert doc.text[pmi.source_offset(at):pmi.source_offset(at) + 5] == "5月31日"
+    assert doc.text.startswith("本报记者杨光、卫婧", interview.source_offset(0))
     assert caption.date == "2020-06-01"  # no dateline: the document date
     assert dongyang.dateline == "新华社杭州电(记者李平)" and dongyang.date == "2020-06-01"
     assert weifang.dateline.startswith("新华社济南5月31日电")
     assert jiangsu.kicker == "■ 行进长三角"
     assert jiangsu.dateline == "(记者潘晔) 新华社南京5月31日电" and jiangsu.date == "2020-05-31"
+    assert jiangsu.text.split("\n")[-1] == "(记者潘晔) 新华社南京5月31日电"
+    assert dongyang.text.startswith("新华社杭州电(记者李平)") and weifang.text.startswith("新华社济南5月31日电")
+    assert "■ 行进长三角" not in jiangsu.text  # the kicker stays out of the text, like titles
 
 
 def test_page_column_breaks_repaired(page):
@@ -96,7 +107,8 @@ def test_page_interrupted_article_is_stitched(page):
     assert weifang.text.endswith("为高新区经济高质量发展提供了有力支撑。")
     assert "政府当好“店小二”" in weifang.text.split("\n")  # subhead kept as its own paragraph
     assert "里有着" not in jiangsu.text
-    assert jiangsu.text.startswith("科技创新是") and jiangsu.text.endswith("200亿元。")
+    assert jiangsu.text.startswith("科技创新是")
+    assert jiangsu.text.endswith("200亿元。\n(记者潘晔) 新华社南京5月31日电")
 
 
 def test_page_no_article_holds_other_titles(page):
@@ -117,7 +129,7 @@ def test_web_copy_is_one_article():
     assert a.title.startswith("新华社记者专访")
     assert "原标题" not in a.title and "助力政府治理能力现代化水平提升" in a.title
     assert a.text.startswith("在全国一体化政务服务平台上线试运行一周年之际")
-    assert a.text.endswith("国际竞争力。")  # trailing （记者 …） moved to byline
+    assert a.text.endswith("国际竞争力。（记者 杨光 卫婧）")  # trailing （记者 …） kept, copied to byline
     assert a.byline == "记者 杨光 卫婧"
     assert a.text.count("\n") == 21
 
@@ -155,7 +167,7 @@ def test_column_break_join_vs_paragraph_end():
     (a,) = segment_page(doc)
     _check_contract(doc, [a])
     assert a.text.split("\n") == [
-        "农业部门介绍，截至目前各地秋粮已收获过半，今年的粮食产量预计将比去年增加一成左右。",
+        "新华社长沙9月20日电(记者周敏)农业部门介绍，截至目前各地秋粮已收获过半，今年的粮食产量预计将比去年增加一成左右。",
         "多个产粮大县已经完成了烘干设备的检修和验收。",
         "另外，农机合作社也在抓紧调配收割机，确保颗粒归仓。",
     ]
@@ -177,8 +189,9 @@ def test_title_printed_after_body_and_dateline_without_year():
     _check_contract(doc, arts)
     assert [a.title for a in arts] == ["早市里的烟火气", "城郊铁路新线开通"]
     assert arts[0].byline == "本报记者张明" and "早市" not in arts[0].text
+    assert arts[0].text.split("\n")[0] == "本报记者张明"  # the byline line is the first paragraph
     assert arts[1].dateline == "新华社西安7月8日电(记者刘洋)" and arts[1].date == "07-08"
-    assert arts[1].text.startswith("城郊铁路新线8日正式开通运营")
+    assert arts[1].text.startswith("新华社西安7月8日电(记者刘洋)城郊铁路新线8日正式开通运营")
 
 
 def test_dateline_with_year_and_document_year():
@@ -214,7 +227,9 @@ def test_interrupted_article_resumed_after_another():
     assert doctor.text.split("\n") == [
         "清早，社区医生就背着药箱出发了。她要走访辖区里的二十多户老人。",
         "她说，能帮上忙就是最开心的事。",
+        "(记者陈静) 新华社重庆6月1日电",
     ]
+    assert "(记者陈静)" not in street.text
 
 
 def test_photo_caption_is_its_own_article():
@@ -232,7 +247,9 @@ def test_photo_caption_is_its_own_article():
     _check_contract(doc, arts)
     assert [a.title for a in arts] == ["高铁新站开通在即", "春日花海", "夜市经济持续升温"]
     assert [a.kind for a in arts] == ["article", "caption", "article"]
-    assert arts[1].byline == "新华社记者赵刚摄" and arts[1].text == "图为游客在湿地公园的花海中拍照。"
+    assert arts[1].byline == "新华社记者赵刚摄"
+    assert arts[1].text == "图为游客在湿地公园的花海中拍照。\n新华社记者赵刚摄"
+    assert arts[0].text.startswith("新华社合肥4月2日电 新建车站")
     assert arts[1].date == "2023-04-03"
 
 
@@ -246,7 +263,8 @@ def test_kicker_before_title():
     (a,) = segment_page(doc)
     _check_contract(doc, [a])
     assert a.kicker == "▲ 聚焦乡村振兴" and a.title == "茶园里的新农人"
-    assert a.dateline == "本报讯（记者 孙丽）" and a.text.startswith("返乡青年小吴")
+    assert a.dateline == "本报讯（记者 孙丽）" and a.text.startswith("本报讯（记者 孙丽）返乡青年小吴")
+    assert "聚焦乡村振兴" not in a.text
 
 
 def test_question_headline_before_dateline():
