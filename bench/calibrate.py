@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer import MODEL_PATH, read  # noqa: E402
+from qa.answer import MODEL_PATH, read, rule_factor  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.embedders import make_embedder  # noqa: E402
 from qa.evaluation import squad_index  # noqa: E402
@@ -31,9 +31,10 @@ from qa.question import analyze_question  # noqa: E402
 
 SETS = {"cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
         "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json"}
-FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict", "qnum_missing",
+FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "qnum_missing",
             "compat", "hit_rank", "left_align", "right_align", "art_cover", "absent_share",
-            "absent_longest", "absent_entity", "absent_noun")
+            "absent_longest", "absent_noun")
+RULES = ("date_conflict", "absent_entity", "type_mismatch")  # applied by qa.answer.rule_factor, not learned
 ABSTAIN_ANSWERABLE = 0.04
 
 
@@ -43,7 +44,7 @@ def collect(path: Path, limit: int) -> dict:
     root, items, _ = squad_index(path, emb)
     retriever = Assistant.open(root, emb)._view[2]
     step = max(1, len(items) // limit) if limit else 1
-    out = {"pos": [], "pos_f1": [], "neg": []}
+    out = {"pos": [], "pos_f1": [], "neg": [], "pos_rule": [], "neg_rule": []}
     for it in items[::step]:
         hits = retriever.search(it.question, 30)
         qa = analyze_question(it.question)
@@ -51,12 +52,14 @@ def collect(path: Path, limit: int) -> dict:
         if r is not None:
             h = hits[r.hit]
             out["pos"].append([r.features[f] for f in FEATURES])
+            out["pos_rule"].append(rule_factor(r.features))
             out["pos_f1"].append(f1_score(h.chunk.text[r.span[0]:r.span[1]], it.answers))
         neg = [h for h in hits if not set(h.paths) & set(it.gold_paths)
                and not any(a in h.text for a in it.answers)][:5]
         r = read(qa, neg)
         if r is not None:
             out["neg"].append([r.features[f] for f in FEATURES])
+            out["neg_rule"].append(rule_factor(r.features))
     return {k: np.asarray(v, float) for k, v in out.items()}
 
 
@@ -69,9 +72,13 @@ def fit(parts: list[dict]):
     return LogisticRegression(max_iter=5000, C=1.0).fit(X, y)
 
 
+def conf(lr, data: dict, kind: str) -> np.ndarray:
+    """Final confidences as the product computes them: learned probability times the rules."""
+    return lr.predict_proba(data[kind])[:, 1] * data[f"{kind}_rule"]
+
+
 def report(name: str, lr, data: dict, thr: float) -> None:
-    pa = lr.predict_proba(data["pos"])[:, 1]
-    pu = lr.predict_proba(data["neg"])[:, 1]
+    pa, pu = conf(lr, data, "pos"), conf(lr, data, "neg")
     kept = pa >= thr
     print(f"  {name}: threshold {thr:.3f}: abstain answerable {np.mean(~kept):.3f} "
           f"(F1 of answered {100 * data['pos_f1'][kept].mean():.1f}, overall "
@@ -89,16 +96,18 @@ def main() -> None:
     for n, d in data.items():
         print(f"{n}: {len(d['pos'])} answerable, {len(d['neg'])} unanswerable readings")
     names = list(data)
+    for n, d in data.items():  # how often a support feature fires on right answers vs unanswerable
+        print(f"  {n} rules fire on {np.mean(d['pos_rule'][d['pos_f1'] > 0.5] < 1):.3f} of right "
+              f"answers, {np.mean(d['neg_rule'] < 1):.3f} of unanswerable readings")
     for train in names:
         for test in names:
             if train != test:
                 lr = fit([data[train]])
-                thr = float(np.percentile(lr.predict_proba(data[train]["pos"])[:, 1],
-                                          100 * ABSTAIN_ANSWERABLE))
+                thr = float(np.percentile(conf(lr, data[train], "pos"), 100 * ABSTAIN_ANSWERABLE))
                 print(f"fit on {train}, tested on {test}:")
                 report(test, lr, data[test], thr)
     lr = fit(list(data.values()))
-    thr = float(np.percentile(np.concatenate([lr.predict_proba(d["pos"])[:, 1] for d in data.values()]),
+    thr = float(np.percentile(np.concatenate([conf(lr, d, "pos") for d in data.values()]),
                               100 * ABSTAIN_ANSWERABLE))
     print("fit on all:")
     for n, d in data.items():
