@@ -26,6 +26,7 @@ MODEL_PATH = Path(__file__).parent / "models" / "answer_scorer.json"
 _FALLBACK_THRESHOLD = 0.1  # used only when the model file is absent
 TOP_SENTENCES = 6  # candidate spans come from this many best-covered sentences (POS cost)
 MAX_SPAN = 40
+ADJACENCY_WEIGHT: float | None = None  # None: the model file's value; set by the tuning script
 
 TYPES = ("number", "percent", "money", "quantity", "date", "time", "person", "organization",
          "place", "title", "list", "description", "reason", "yesno", "other")
@@ -373,10 +374,49 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
     }
 
 
+_KEEP = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_LINK = "是为有的了达在于到至"  # copulas and particles between a context word and its value
+
+
+def _clean(text: str) -> str:
+    return "".join(c for c in text if _KEEP.match(c))
+
+
+def _common_suffix(a: str, b: str) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> float:
+    """How exactly the question's words next to the wh-word frame the span, in [0, 1].
+
+    Question L + WH + R, sentence A + span + B (punctuation dropped, copulas like 是/为 trimmed
+    at the joins): the longest common suffix of L and A plus the longest common prefix of R and
+    B, in characters, each capped at 6, over 12. "5月份制造业PMI是[多少]" and "指数(PMI)为[50.6%]"
+    share "pmi" on the left: 3/12.
+    """
+    q = qa.normalized
+    left = _clean(q[: qa.wh_start]).rstrip(_LINK)
+    right = _clean(q[qa.wh_end :]).lstrip(_LINK)
+    before = _clean(folded[:s]).rstrip(_LINK)
+    after = _clean(folded[e:]).lstrip(_LINK)
+    pre = _common_suffix(left, before)
+    post = _common_suffix(right[::-1], after[::-1])  # common prefix, via the reversed strings
+    return (min(pre, 6) + min(post, 6)) / 12
+
+
 def score_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], X: np.ndarray, cands: list) -> np.ndarray:
-    """Scorer output per candidate, with a penalty for passages whose dates contradict the question."""
+    """Scorer output per candidate, plus `adjacency_weight` x `adjacency` (weight tuned on the
+    benchmark pool by bench/tune_reader.py), minus 0.3 for passages whose dates contradict
+    the question."""
     model = load_model()
     scores = tree_predict(model["scorer"], X) if model else _fallback_score(X)
+    weight = ADJACENCY_WEIGHT if ADJACENCY_WEIGHT is not None else (model or {}).get("adjacency_weight", 0.0)
+    if weight and len(X):
+        folded = {hi: fold(h.chunk.text) for hi, h in enumerate(hits)}
+        scores = scores + weight * np.asarray([adjacency(qa, folded[c[0]], c[2], c[3]) for c in cands])
     if qa.date_mentions and len(X):
         pen = {hi: _conflicts(qa, fold(h.chunk.text), h.date)[0] for hi, h in enumerate(hits)}
         scores = scores - 0.3 * np.asarray([pen[c[0]] for c in cands])

@@ -97,7 +97,6 @@ def test_answered_question_has_higher_confidence_than_absent_one() -> None:
     assert good.confidence > DEFAULT_THRESHOLD > bad.confidence
 
 
-@pytest.mark.xfail(reason="reader v1: confidence/date handling not yet good enough", strict=False)
 def test_date_of_the_hit_decides_between_figures() -> None:
     may = "制造业采购经理指数（PMI）为50.2%，比上月小幅回升。"
     june = "制造业采购经理指数（PMI）为49.5%，比上月有所回落。"
