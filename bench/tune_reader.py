@@ -1,11 +1,11 @@
-"""Tune the reader's adjacency weight on the public benchmark pool (open-domain, real retriever).
+"""Tune the reader's adjacency and anchor weights on the public benchmark pool (open-domain, real retriever).
 
     python bench/tune_reader.py [--limit 600] [--write]
 
 For an even sample of questions of CMRC 2018 dev and DRCD dev, the top-5 hits of the pooled
 index are read once; every weight of the grid re-ranks the same candidates (tree score +
-weight x adjacency). Prints official-metric EM/F1 per file and weight; `--write` stores the
-weight with the best mean F1 in qa/models/answer_scorer.json.
+w1 x adjacency + w2 x anchor). Prints official-metric EM/F1 per file and weights; `--write`
+stores the pair with the best mean F1 in qa/models/answer_scorer.json.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from qa.question import analyze_question  # noqa: E402
 
 SETS = {"cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
         "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json"}
-GRID = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0)
+GRID = [(a, b) for a in (0.0, 0.15, 0.3, 0.45, 0.6) for b in (0.0, 0.1, 0.2, 0.4, 0.6)]
 
 
 def readings(path: Path, limit: int) -> list[tuple[list, np.ndarray, np.ndarray, list, tuple]]:
@@ -37,21 +37,22 @@ def readings(path: Path, limit: int) -> list[tuple[list, np.ndarray, np.ndarray,
     root, items, _ = squad_index(path, emb)
     retriever = Assistant.open(root, emb)._view[2]
     step = max(1, len(items) // limit)
-    A.ADJACENCY_WEIGHT = 0.0
+    A.ADJACENCY_WEIGHTS = (0.0, 0.0)
     out = []
     for it in items[::step]:
         hits = retriever.search(it.question, 5)
         qa = analyze_question(it.question)
         X, cands, _ = A.build_candidates(qa, hits)
         if not cands:
-            out.append(([""], np.zeros(1), np.zeros(1), it.answers))
+            out.append(([""], np.zeros(1), np.zeros((1, 2)), it.answers))
             continue
         base = A.score_candidates(qa, hits, X, cands)
         folded = {hi: A.fold(h.chunk.text) for hi, h in enumerate(hits)}
-        adj = np.asarray([A.adjacency(qa, folded[c[0]], c[2], c[3]) for c in cands])
+        adj = np.asarray([[A.adjacency(qa, folded[c[0]], c[2], c[3]), A.anchor(qa, folded[c[0]], c[2])]
+                          for c in cands])
         texts = [hits[c[0]].chunk.text[c[2]:c[3]] for c in cands]
         out.append((texts, base, adj, it.answers))
-    A.ADJACENCY_WEIGHT = None
+    A.ADJACENCY_WEIGHTS = None
     return out
 
 
@@ -65,19 +66,19 @@ def main() -> None:
     for w in GRID:
         row = []
         for n, rs in data.items():
-            preds = [(t[int(np.argmax(b + w * a))], gold) for t, b, a, gold in rs]
+            preds = [(t[int(np.argmax(b + a @ np.asarray(w)))], gold) for t, b, a, gold in rs]
             em = 100 * np.mean([em_score(p, g) for p, g in preds])
             f1 = 100 * np.mean([f1_score(p, g) for p, g in preds])
             row.append(f1)
-            print(f"weight {w:.2f} {n}: EM {em:.1f} F1 {f1:.1f} ({len(rs)} questions)")
+            print(f"weights {w} {n}: EM {em:.1f} F1 {f1:.1f} ({len(rs)} questions)")
         mean_f1[w] = float(np.mean(row))
     best = max(mean_f1, key=mean_f1.get)
-    print(f"best weight {best} (mean F1 {mean_f1[best]:.1f})")
+    print(f"best weights (adjacency, anchor) {best} (mean F1 {mean_f1[best]:.1f})")
     if args.write:
         model = json.loads(A.MODEL_PATH.read_text(encoding="utf-8"))
-        model["adjacency_weight"] = best
+        model["adjacency_weight"], model["anchor_weight"] = best
         A.MODEL_PATH.write_text(json.dumps(model), encoding="utf-8")
-        print(f"wrote adjacency_weight {best} to {A.MODEL_PATH}")
+        print(f"wrote adjacency and anchor weights {best} to {A.MODEL_PATH}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ MODEL_PATH = Path(__file__).parent / "models" / "answer_scorer.json"
 _FALLBACK_THRESHOLD = 0.1  # used only when the model file is absent
 TOP_SENTENCES = 6  # candidate spans come from this many best-covered sentences (POS cost)
 MAX_SPAN = 40
-ADJACENCY_WEIGHT: float | None = None  # None: the model file's value; set by the tuning script
+ADJACENCY_WEIGHTS: tuple[float, float] | None = None  # None: the model file's; set when tuning
 
 TYPES = ("number", "percent", "money", "quantity", "date", "time", "person", "organization",
          "place", "title", "list", "description", "reason", "yesno", "other")
@@ -61,6 +61,9 @@ FEATURES = (
 CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict",
                  "qnum_missing", "compat", "hit_rank", "left_align", "right_align")
 
+# Units of measure after a number: a measure word, or a common multi-character unit.
+_UNITS = ("平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
+          "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起]")
 _NUM = r"(?:[0-9][0-9,.]*|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)(?:多|余)?(?:[十百千万亿]+)?"
 _RX = (
     ("percent", re.compile(rf"(?:百分之[零一二三四五六七八九十百点.0-9]+|{_NUM}\s*(?:%|‰|个百分点|成))")),
@@ -69,7 +72,7 @@ _RX = (
                         r"|(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]"
                         r"|(?:公元前?)?(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:代|初|末|底)?|[0-9一二三四五六七八九十]+世纪(?:[0-9]+年代)?")),
     ("time", re.compile(r"[0-9]{1,2}[:：][0-9]{2}|(?:凌晨|上午|中午|下午|晚上|傍晚)?[0-9一二三四五六七八九十]{1,3}[点时](?:[0-9一二三四五六七八九十]{1,3}分|半)?")),
-    ("number", re.compile(rf"(?:约|近|超过|逾)?{_NUM}(?:\s*[\u4e00-\u9fff]{{0,2}}[人个名家项次种座件台辆吨米里年岁天位部届场条所只头株倍册卷集期])?|[0-9][0-9,.]*")),
+    ("number", re.compile(rf"(?:约|近|超过|逾)?{_NUM}(?:\s*(?:{_UNITS}))?|[0-9][0-9,.]*")),
 )
 _QUOTES = re.compile(r"《[^《》]{1,30}》|“[^“”]{1,30}”|「[^「」]{1,30}」|『[^『』]{1,30}』|\"[^\"]{1,30}\"")
 _PUNCT = set("，,。！？!?；;：:、（）()【】[]《》“”‘’「」『』\"' …—-·/")
@@ -407,16 +410,26 @@ def adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> float:
     return (min(pre, 6) + min(post, 6)) / 12
 
 
+def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:
+    """Length (capped at 4, over 4) of the longest question word of 2+ characters printed right
+    before the span, punctuation and copulas skipped: 院长[刘庆], 江苏“[不见面审批]”."""
+    before = _clean(folded[:s]).rstrip(_LINK)
+    return min(max((len(w) for w in qa.keywords if len(w) >= 2 and before.endswith(_clean(w))),
+                   default=0), 4) / 4
+
+
 def score_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], X: np.ndarray, cands: list) -> np.ndarray:
-    """Scorer output per candidate, plus `adjacency_weight` x `adjacency` (weight tuned on the
-    benchmark pool by bench/tune_reader.py), minus 0.3 for passages whose dates contradict
-    the question."""
+    """Scorer output per candidate, plus adjacency_weight x `adjacency` + anchor_weight x
+    `anchor` (weights tuned on the benchmark pool by bench/tune_reader.py), minus 0.3 for
+    passages whose dates contradict the question."""
     model = load_model()
     scores = tree_predict(model["scorer"], X) if model else _fallback_score(X)
-    weight = ADJACENCY_WEIGHT if ADJACENCY_WEIGHT is not None else (model or {}).get("adjacency_weight", 0.0)
-    if weight and len(X):
+    w_adj, w_anchor = ADJACENCY_WEIGHTS or ((model or {}).get("adjacency_weight", 0.0),
+                                            (model or {}).get("anchor_weight", 0.0))
+    if (w_adj or w_anchor) and len(X):
         folded = {hi: fold(h.chunk.text) for hi, h in enumerate(hits)}
-        scores = scores + weight * np.asarray([adjacency(qa, folded[c[0]], c[2], c[3]) for c in cands])
+        scores = scores + np.asarray([w_adj * adjacency(qa, folded[c[0]], c[2], c[3])
+                                      + w_anchor * anchor(qa, folded[c[0]], c[2]) for c in cands])
     if qa.date_mentions and len(X):
         pen = {hi: _conflicts(qa, fold(h.chunk.text), h.date)[0] for hi, h in enumerate(hits)}
         scores = scores - 0.3 * np.asarray([pen[c[0]] for c in cands])
