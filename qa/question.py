@@ -146,18 +146,10 @@ def _head_type(after: str) -> str | None:
             return "date"
     for probe in ([words[0]] if words else []) + [head]:
         probe = probe.rstrip("？?。，, ")
-        if _MONEY_HEAD.search(probe):
-            return "money"
-        if _PERCENT_HEAD.search(probe):
-            return "percent"
-        if _ORG_HEAD.search(probe):
-            return "organization"
-        if _PLACE_HEAD.search(probe):
-            return "place"
-        if _TITLE_HEAD.search(probe):
-            return "title"
-        if _PERSON_HEAD.search(probe):
-            return "person"
+        for rx, typ in ((_MONEY_HEAD, "money"), (_PERCENT_HEAD, "percent"), (_ORG_HEAD, "organization"),
+                        (_PLACE_HEAD, "place"), (_TITLE_HEAD, "title"), (_PERSON_HEAD, "person")):
+            if rx.search(probe):
+                return typ
     return None
 
 
