@@ -55,6 +55,8 @@ _EN_WH: tuple[tuple[str, str], ...] = (
     (r"\bwhy\b", "reason"),
     (r"\bhow\b", "description"),
     (r"\bwhich (?:company|organization|agency|bank|university)\b", "organization"),
+    (r"\bwhich (?:province|city|country|region|county|town|district|place)\b", "place"),
+    (r"\bwhat (?:is|was|were|are) the [\w\s'-]*(?:index|rate|figure|number|value|total|level)\b", "number"),
     (r"^(?:is|are|was|were|do|does|did|can|will|has|have)\b", "yesno"),
     (r"\bwhat\b|\bwhich\b", "other"),
 )
