@@ -1,13 +1,12 @@
-"""Train and evaluate the reader's span scorer and confidence model on the public pool.
+"""Train and evaluate the reader's span scorer on the public pool.
 
 Usage: python bench/train_scorer.py [--limit N] [--out qa/models/answer_scorer.json]
+       then python bench/calibrate.py --write   (the confidence model depends on the scorer)
 
 For CMRC 2018 dev (simplified) and DRCD dev (traditional): every paragraph pooled into one
-bm25s index (jieba tokens of folded text); per question three settings are built:
-gold paragraph alone, open-domain top-5, and unanswerable (top-5 without any paragraph
-holding a gold answer). Span candidates get label = official F1 with the gold answers.
-Trees (sklearn HistGradientBoostingRegressor) are exported to JSON (no pickle); the
-confidence model is a logistic regression on the best candidate (label: F1 > 0.5).
+bm25s index (jieba tokens of folded text); per question two settings are built: gold
+paragraph alone and open-domain top-5. Span candidates get label = official F1 with the gold
+answers. Trees (sklearn HistGradientBoostingRegressor) are exported to JSON (no pickle).
 Prints cross-set figures (train on one set, test on the other), then trains on both.
 """
 from __future__ import annotations
@@ -35,7 +34,6 @@ SETS = {
     "cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
     "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json",
 }
-CACHE = Path("/tmp/xunda_reader_cache")
 
 
 def load(path: Path) -> tuple[list[str], list[tuple[int, str, list[str]]]]:
@@ -101,8 +99,6 @@ def _work(args):
 
 def features(name: str, limit: int | None) -> dict:
     """Candidate features for the three settings of one set (cached in /tmp)."""
-    CACHE.mkdir(exist_ok=True)
-    cf = CACHE / f"{name}_{limit}.json"
     paras, qs = load(SETS[name])
     if limit:
         qs = qs[:limit]
@@ -113,7 +109,7 @@ def features(name: str, limit: int | None) -> dict:
     corpus = [cut(fold(p)) for p in paras]
     retr = bm25s.BM25()
     retr.index(corpus, show_progress=False)
-    settings: dict[str, list] = {"gold": [], "open": [], "unans": []}
+    settings: dict[str, list] = {"gold": [], "open": []}
     r1 = 0
     for qi, (pi, q, golds) in enumerate(qs):
         docs, scores = retr.retrieve([cut(fold(q))], k=15, show_progress=False)
@@ -121,8 +117,6 @@ def features(name: str, limit: int | None) -> dict:
         settings["gold"].append((qi, [(pi, 1.0)]))
         settings["open"].append((qi, ranked[:5]))
         r1 += ranked[0][0] == pi
-        neg = [(d, s) for d, s in ranked if d != pi and not any(g and g in paras[d] for g in golds)][:5]
-        settings["unans"].append((qi, neg))
     print(f"[{name}] {len(qs)} questions, bm25 recall@1 {r1 / len(qs):.3f} ({time.time() - t0:.1f}s)")
     _G.update(paras=paras, qs=qs)
     out = {"qs": qs}
@@ -202,46 +196,14 @@ def main() -> None:
     for n in SETS:
         for m in ("gold", "open"):
             evaluate(scorer, data[n], m, n)
-    conf, thr = calibrate(scorer, data)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"scorer": scorer, "confidence": conf, "threshold": thr,
-                                          "conf_features": list(A.CONF_FEATURES), "report": report}),
-                              encoding="utf-8")
-    print(f"wrote {args.out}")
-
-
-def calibrate(scorer: dict, data: dict) -> tuple[dict, float]:
-    """Logistic confidence on best-candidate features; threshold = 5th percentile of answerable."""
-    from sklearn.linear_model import LogisticRegression
-
-    def rows(d, mode):
-        R, L = [], []
-        for (qi, text, s, best), r in zip(pick(scorer, d[mode], d["qs"]), d[mode]):
-            if best < 0:
-                continue
-            X, his, sis = r[1], r[4], r[5]
-            others = [s[i] for i in range(len(s)) if (his[i], sis[i]) != (his[best], sis[best])]
-            margin = float(s[best] - max(others)) if others else 1.0
-            f = dict(zip(A.FEATURES, X[best]))
-            conflict, missing = r[7][his[best]]
-            R.append([float(s[best]), margin, f["sent_cover"], f["sent_char_cover"], conflict, missing,
-                      f["compat"], f["hit_rank"], f["left_align"], f["right_align"]])
-            L.append(1 if mode != "unans" and fast_f1(text, d["qs"][qi][2]) > 0.5 else 0)
-        return np.asarray(R), np.asarray(L)
-
-    parts = {(n, m): rows(data[n], m) for n in SETS for m in ("open", "unans")}
-    X = np.concatenate([v[0] for v in parts.values()])
-    y = np.concatenate([v[1] for v in parts.values()])
-    lr = LogisticRegression(max_iter=2000, C=1.0).fit(X, y)
-    conf = {"coef": lr.coef_[0].tolist(), "intercept": float(lr.intercept_[0])}
-    prob = {k: lr.predict_proba(v[0])[:, 1] for k, v in parts.items()}
-    ans = np.concatenate([prob[(n, "open")] for n in SETS])
-    thr = float(np.percentile(ans, 5))
-    for n in SETS:
-        pa, pu = prob[(n, "open")], prob[(n, "unans")]
-        print(f"[{n}] threshold {thr:.3f}: abstain answerable {np.mean(pa < thr):.3f}, unanswerable {np.mean(pu < thr):.3f}"
-              f"; mean conf answerable {pa.mean():.3f} unanswerable {pu.mean():.3f}")
-    return conf, thr
+    out = Path(args.out)
+    model = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    # The trees now see adjacency and anchor themselves; the confidence model depends on the
+    # scorer, so rerun bench/calibrate.py --write (and bench/tune_reader.py --write) after this.
+    model.update(scorer=scorer, report=report, adjacency_weight=0.0, anchor_weight=0.0)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model), encoding="utf-8")
+    print(f"wrote {out}; now run bench/calibrate.py --write")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ FEATURES = (
     "in_hole", "span_qoverlap", "span_has_qword", "span_len", "span_ntok", "span_punct",
     "first_pos", "last_pos", "sent_cover", "sent_char_cover", "sent_rank", "sent_cover_gap",
     "hit_rank", "hit_score_rel", "rel_pos", "dist_qword", "has_digit", "wh_pos", "n_left",
-    "n_right", "dense", "clause_start", "clause_end",
+    "n_right", "dense", "clause_start", "clause_end", "adjacency", "anchor",
 )
 CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict",
                  "qnum_missing", "compat", "hit_rank", "left_align", "right_align")
@@ -323,6 +323,7 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
                 s / max(len(f), 1), d, float(any(c.isdigit() for c in span)), wh_pos, len(left), len(right),
                 dense.get(k, 0.0) if dense else 0.0,
                 float(s == 0 or f[s - 1] in _PUNCT), float(e == len(f) or f[e] in _PUNCT),
+                adjacency(qa, f, s, e), anchor(qa, f, s),
             ))
             cands.append((hi, k, ss + s, ss + e, kind))
     return np.asarray(rows, float), cands, sents
