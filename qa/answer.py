@@ -489,6 +489,19 @@ def _source(h: Hit, start: int, end: int) -> Source:
                   score=h.score, date=h.date, dateline=h.dateline, passage=h.chunk.text)
 
 
+_BARE_NUMBER = re.compile(r"^(?:约|近|超过|逾)?[0-9][0-9,.]*$")
+
+
+def complete_number(text: str, s: int, e: int) -> tuple[int, int]:
+    """Extend a bare number span to the unit printed right after it (50.6 -> 50.6%,
+    7.1 -> 7.1亿元, 8000 -> 8000人): a figure without its unit is not the answer."""
+    if not _BARE_NUMBER.match(fold(text[s:e])):
+        return s, e
+    window = fold(text[s : min(len(text), e + 12)])
+    ends = [m.end() for _, rx in _RX for m in [rx.match(window)] if m and m.end() > e - s]
+    return (s, s + max(ends)) if ends else (s, e)
+
+
 @dataclass(frozen=True)
 class Reading:
     """The reader's best candidate: hit index, sentence span and answer span (chunk offsets)."""
@@ -518,6 +531,7 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
     best = int(np.argmax(scores))
     hi, k, s, e, _ = cands[best]
     _, ss, se, _, _, _ = sents[k]
+    s, e = complete_number(hits[hi].chunk.text[:se], s, e)
     features = confidence_features(qa, hits, X, cands, sents, scores, best)
     if dense:
         ranked = sorted(dense.values(), reverse=True)
