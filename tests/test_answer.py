@@ -127,3 +127,15 @@ def test_rewritten_question_is_used_and_reported() -> None:
 def test_no_hits_abstain() -> None:
     a = select_answer("6月份制造业PMI为多少？", [])
     assert a.abstained and a.sources == ()
+
+
+def test_a_bare_number_takes_its_unit() -> None:
+    from qa.answer import complete_number
+
+    text = "今年前三季度，全市新增就业岗位3.2万个，失业率为4.1%，较去年下降0.3个百分点。"
+    for bare, whole in (("3.2", "3.2万个"), ("4.1", "4.1%"), ("0.3", "0.3个百分点")):
+        i = text.index(bare)
+        s, e = complete_number(text, i, i + len(bare))
+        assert text[s:e] == whole
+    i = text.index("全市")
+    assert complete_number(text, i, i + 2) == (i, i + 2)  # not a number: unchanged
