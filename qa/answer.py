@@ -418,8 +418,9 @@ def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:
 
 def score_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], X: np.ndarray, cands: list) -> np.ndarray:
     """Scorer output per candidate, plus adjacency_weight x `adjacency` + anchor_weight x
-    `anchor` (weights tuned on the benchmark pool by bench/tune_reader.py), minus 0.3 for
-    passages whose dates contradict the question."""
+    `anchor` (weights tuned on the benchmark pool by bench/tune_reader.py); passages whose dates
+    contradict the question lose to every passage that does not, and spans that repeat words
+    of the question lose to every other span."""
     model = load_model()
     scores = tree_predict(model["scorer"], X) if model else _fallback_score(X)
     w_adj, w_anchor = ADJACENCY_WEIGHTS or ((model or {}).get("adjacency_weight", 0.0),
@@ -428,9 +429,16 @@ def score_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], X: np.ndarray, c
         folded = {hi: fold(h.chunk.text) for hi, h in enumerate(hits)}
         scores = scores + np.asarray([w_adj * adjacency(qa, folded[c[0]], c[2], c[3])
                                       + w_anchor * anchor(qa, folded[c[0]], c[2]) for c in cands])
+    if len(X):
+        # A span the question already states (原因 for 主要原因是什么) is never the answer.
+        echoed = [_clean(fold(hits[c[0]].chunk.text[c[2]:c[3]])) for c in cands]
+        scores = scores - 100.0 * np.asarray([bool(t) and t in _clean(qa.normalized) for t in echoed])
     if qa.date_mentions and len(X):
         pen = {hi: _conflicts(qa, fold(h.chunk.text), h.date)[0] for hi, h in enumerate(hits)}
-        scores = scores - 0.3 * np.asarray([pen[c[0]] for c in cands])
+        if not all(pen[c[0]] for c in cands):
+            # Some passage agrees with the question's date: passages reporting another
+            # month or year are not read at all (their figures belong to another period).
+            scores = scores - 100.0 * np.asarray([pen[c[0]] for c in cands])
     return scores
 
 
