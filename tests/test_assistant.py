@@ -79,3 +79,17 @@ def test_added_articles_are_answerable_at_once(assistant, tmp_path):
     assert report.documents_added == 1 and report.articles_found == 1
     hits = assistant.retrieve("青岛港集装箱吞吐量", k=1)
     assert "987万标准箱" in hits[0].text
+
+
+@pytest.mark.model
+def test_seed_page_answers_with_the_bundled_model(tmp_path):
+    """The whole pipeline with the real embedder on the seed corpus."""
+    a = Assistant.build([ROOT / "seeds"], tmp_path / "index")
+    answer = a.ask("5月PMI是多少")
+    assert answer.text == "50.6%" and not answer.abstained and answer.date.endswith("05-31")
+    assert "50.6%" in answer.evidence and answer.sources[0].paths
+    assert a.ask("5月份大型企業PMI是多少？").text == "51.6%"  # traditional question
+    follow = a.ask("那小型企业呢？", ["5月份大型企业PMI是多少？"])
+    assert follow.rewritten_question == "5月份小型企业PMI是多少？" and follow.text == "50.8%"
+    assert a.ask("6月份中国制造业PMI是多少？").abstained  # the page reports May only
+    assert a.ask("What was the new export orders index of manufacturing in May?").text == "35.3%"
