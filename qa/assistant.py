@@ -166,7 +166,7 @@ class Assistant:
         rewritten = rewrite_question(question, history_questions(history))
         hits = self.retrieve(rewritten, k or self.top_k)
         return select_answer(
-            rewritten, hits, embedder=self.embedder,
+            question, hits, embedder=self.embedder,
             threshold=self.threshold if threshold is None else threshold,
             rewritten_question=rewritten,
         )

@@ -103,3 +103,13 @@ def test_eval_report_and_gate(env):
     bad.write_text('{"id": "a", "question": "q", "answers": ["x"]}\n{"id": 3}\n', "utf-8")
     r = runner.invoke(app, ["eval", "--set", str(bad), "--index", str(index), "--embedder", "fake"])
     assert r.exit_code == 1 and "bad.jsonl:2" in r.output
+
+
+def test_chat_keeps_history_for_follow_ups(env):
+    tmp, corpus = env
+    index = tmp / "index"
+    run("ingest", corpus, "--index", index, "--embedder", "fake")
+    r = runner.invoke(app, ["chat", "--index", str(index), "--embedder", "fake"],
+                      input="5月份大型企业PMI是多少？\n那小型企业呢？\n\n")
+    assert r.exit_code == 0, r.output
+    assert "理解为：5月份小型企业PMI是多少？" in r.output.replace("\n", "")
