@@ -93,7 +93,7 @@ def _work(args):
     X, cands, _ = A.build_candidates(qa, hits)
     texts = [hits[c[0]].chunk.text[c[2]:c[3]] for c in cands]
     y = np.asarray([fast_f1(t, golds) for t in texts], float)
-    conflicts = [A._conflicts(qa, A.fold(h.chunk.text), "") for h in hits]
+    conflicts = [A.conflicts(qa, A.fold(h.chunk.text), "") for h in hits]
     return qi, X, y, texts, [c[0] for c in cands], [c[1] for c in cands], qa.answer_type, conflicts
 
 

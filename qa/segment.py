@@ -43,7 +43,7 @@ _NAMES = rf"{_NAME}(?:[、，,\s]+{_NAME})*"
 _AGENCY = rf"(?P<agency>{'|'.join(KNOWN_AGENCIES)}|[{_CJK}]{{2,6}}?(?:社|网|台))"
 _DATE = r"(?:(?P<y>[0-9０-９]{4})年)?(?P<m>[0-9０-９]{1,2})月(?P<d>[0-9０-９]{1,2})日"
 _DATELINE = rf"{_AGENCY}(?P<place>[{_CJK}]{{0,8}}?)(?P<date>{_DATE})?[电讯]"
-_REPORTERS = rf"[(（][^()（）]{{0,12}}?(?:记者|通讯员|实习生)[^()（）]{{0,40}}[)）]"
+_REPORTERS = r"[(（][^()（）]{0,12}?(?:记者|通讯员|实习生)[^()（）]{0,40}[)）]"
 
 DATELINE_RE = re.compile(_DATELINE)
 DATE_RE = re.compile(_DATE)

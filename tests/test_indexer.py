@@ -1,5 +1,4 @@
 """The index folder: persistence, durability, incremental ingest, removal, cache, mismatch."""
-import json
 import os
 import shutil
 import signal

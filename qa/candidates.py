@@ -1,0 +1,340 @@
+"""Answer candidates: spans of the best sentences of the hits, and their features.
+
+Candidates are regex entities (numbers with units, percentages, money, dates, times), quoted
+names, POS noun phrases, the "holes" between question words and clauses of the few sentences
+that share most words with the question. Each gets a row of FEATURES for the scorer in
+qa/answer.py. `fold` is the matching form of text (same length, so offsets carry over).
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from qa.question import QuestionAnalysis, date_mentions
+from qa.text import normalize, pos_cut, split_sentences
+from qa.types import Hit
+
+TOP_SENTENCES = 6  # candidate spans come from this many best-covered sentences (POS cost)
+MAX_SPAN = 40
+
+TYPES = ("number", "percent", "money", "quantity", "date", "time", "person", "organization",
+         "place", "title", "list", "description", "reason", "yesno", "other")
+KINDS = ("number", "percent", "money", "date", "time", "quoted", "person", "place",
+         "organization", "np", "hole", "clause")
+# Which candidate kinds can answer which question type (2 = the natural kind, 1 = plausible).
+_COMPAT: dict[str, dict[str, int]] = {
+    "number": {"number": 2, "percent": 1, "money": 1},
+    "quantity": {"number": 2, "money": 1},
+    "percent": {"percent": 2, "number": 1},
+    "money": {"money": 2, "number": 1},
+    "date": {"date": 2, "time": 1, "number": 1},
+    "time": {"time": 2, "date": 1},
+    "person": {"person": 2, "np": 1, "quoted": 1},
+    "organization": {"organization": 2, "np": 1, "quoted": 1},
+    "place": {"place": 2, "np": 1, "organization": 1},
+    "title": {"quoted": 2, "np": 1},
+    "list": {"np": 1, "hole": 1, "person": 1, "place": 1, "organization": 1, "quoted": 1},
+    "description": {"hole": 1, "clause": 2, "np": 1},
+    "reason": {"clause": 2, "hole": 1},
+    "yesno": {"clause": 1, "hole": 1},
+    "other": {"np": 1, "hole": 1, "quoted": 1, "person": 1, "place": 1, "organization": 1},
+}
+POS_CLASSES = ("n", "nr", "ns", "nt", "nz", "v", "vn", "a", "m", "q", "eng", "punct", "x", "t", "f", "other")
+FEATURES = (
+    "qtype", "kind", "compat", "left_align", "right_align", "left_adj", "right_adj", "is_hole",
+    "in_hole", "span_qoverlap", "span_has_qword", "span_len", "span_ntok", "span_punct",
+    "first_pos", "last_pos", "sent_cover", "sent_char_cover", "sent_rank", "sent_cover_gap",
+    "hit_rank", "hit_score_rel", "rel_pos", "dist_qword", "has_digit", "wh_pos", "n_left",
+    "n_right", "dense", "clause_start", "clause_end", "adjacency", "anchor",
+)
+CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict",
+                 "qnum_missing", "compat", "hit_rank", "left_align", "right_align")
+
+# Units of measure after a number: a measure word, or a common multi-character unit.
+_UNITS = ("平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
+          "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起]")
+_NUM = r"(?:[0-9][0-9,.]*|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)(?:多|余)?(?:[十百千万亿]+)?"
+_RX = (
+    ("percent", re.compile(rf"(?:百分之[零一二三四五六七八九十百点.0-9]+|{_NUM}\s*(?:%|‰|个百分点|成))")),
+    ("money", re.compile(rf"(?:(?:人民币|美元|港元|欧元)\s*)?{_NUM}\s*(?:[万亿]*(?:元|美元|欧元|日元|英镑|港元|港币|卢布|美金|块钱?))")),
+    ("date", re.compile(r"(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号])?"
+                        r"|(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]"
+                        r"|(?:公元前?)?(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:代|初|末|底)?|[0-9一二三四五六七八九十]+世纪(?:[0-9]+年代)?")),
+    ("time", re.compile(r"[0-9]{1,2}[:：][0-9]{2}|(?:凌晨|上午|中午|下午|晚上|傍晚)?[0-9一二三四五六七八九十]{1,3}[点时](?:[0-9一二三四五六七八九十]{1,3}分|半)?")),
+    ("number", re.compile(rf"(?:约|近|超过|逾)?{_NUM}(?:\s*(?:{_UNITS}))?|[0-9][0-9,.]*")),
+)
+_QUOTES = re.compile(r"《[^《》]{1,30}》|“[^“”]{1,30}”|「[^「」]{1,30}」|『[^『』]{1,30}』|\"[^\"]{1,30}\"")
+_PUNCT = set("，,。！？!?；;：:、（）()【】[]《》“”‘’「」『』\"' …—-·/")
+_CLAUSE_PUNCT = set("，,。！？!?；;：:（）()")
+_EDGE_STOP = {"的", "是", "为", "了", "在", "于", "和", "与", "及", "也", "都", "就", "被", "把", "对", "将", "由", "并", "而", "其", "即"}
+_NP_TAGS = ("n", "nr", "ns", "nt", "nz", "eng", "j", "b", "m", "q", "vn", "an", "l", "i", "t", "s", "f", "x")
+
+
+def fold(text: str) -> str:
+    """`normalize` (NFKC, lower, traditional->simplified) that keeps the length of `text`."""
+    out = normalize(text)
+    if len(out) == len(text):
+        return out
+    return "".join(c if len(f := normalize(c)) != 1 else f for c in text)
+
+
+def _pos_class(tag: str, word: str) -> int:
+    if tag == "x":
+        return POS_CLASSES.index("punct" if all(c in _PUNCT or c.isspace() for c in word) else "x")
+    for k, c in ((("nr",), "nr"), (("ns",), "ns"), (("nt",), "nt"), (("nz",), "nz"), (("vn",), "vn"), (("eng",), "eng")):
+        if tag.startswith(k):
+            return POS_CLASSES.index(c)
+    return POS_CLASSES.index(tag[0]) if tag[:1] in ("n", "v", "a", "m", "q", "t", "f") else POS_CLASSES.index("other")
+
+
+@lru_cache(maxsize=8192)
+def tokens(folded: str) -> tuple[tuple[str, str, int, int], ...]:
+    """(word, tag, start, end) of a folded sentence; cached because POS tagging dominates cost."""
+    out, pos = [], 0
+    for w, f in pos_cut(folded):
+        i = folded.find(w, pos)
+        if i < 0:
+            continue
+        out.append((w, f, i, i + len(w)))
+        pos = i + len(w)
+    return tuple(out)
+
+
+
+def keyword_weights(qa: QuestionAnalysis) -> dict[str, float]:
+    return {w: min(len(w), 4) + (1.0 if any(c.isdigit() for c in w) else 0.0) for w in qa.keywords}
+
+
+def coverage(weights: dict[str, float], folded: str) -> float:
+    total = sum(weights.values())
+    return sum(v for w, v in weights.items() if w in folded) / total if total else 0.0
+
+
+def _qchars(qa: QuestionAnalysis) -> set[str]:
+    wh = set(qa.wh_word)
+    return {c for c in qa.normalized if c.isalnum() and c not in wh and c not in "的是了在和与吗呢么哪什谁几多少"}
+
+
+def conflicts(qa: QuestionAnalysis, folded: str, hit_date: str) -> tuple[float, float]:
+    """(date_conflict, share of question numbers missing from the passage)."""
+    conflict = 0.0
+    if qa.date_mentions:
+        have = set(date_mentions(folded))
+        m = re.match(r"(?:(\d{4})-)?(\d{2})(?:-(\d{2}))?$", hit_date or "")
+        if m and m.group(2) and not have:
+            have.add(("month", int(m.group(2))))
+        for kind, v in qa.date_mentions:
+            same = {x for k, x in have if k == kind}
+            if same and v not in same:
+                conflict = 1.0
+    nums = re.findall(r"[0-9]+(?:\.[0-9]+)?", qa.normalized)
+    missing = sum(1 for n in nums if n not in folded) / len(nums) if nums else 0.0
+    return conflict, missing
+
+
+def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int, str, bool]]:
+    """Candidate (start, end, kind, is_hole) spans of one folded sentence."""
+    seen: dict[tuple[int, int], tuple[str, bool]] = {}
+
+    def add(s: int, e: int, kind: str, hole: bool = False) -> None:
+        while s < e and (folded[s] in _PUNCT or folded[s].isspace()) and folded[s] not in "《“「『(（":
+            s += 1
+        while e > s and (folded[e - 1] in _PUNCT or folded[e - 1].isspace()) and folded[e - 1] not in "》”」』)）%":
+            e -= 1
+        if 0 < e - s <= MAX_SPAN and (s, e) not in seen:
+            seen[(s, e)] = (kind, hole)
+        elif (s, e) in seen and hole:
+            seen[(s, e)] = (seen[(s, e)][0], True)
+
+    for kind, rx in _RX:
+        for m in rx.finditer(folded):
+            if any(c.isdigit() or c in "零〇一二两三四五六七八九十百千" for c in m.group()):
+                add(m.start(), m.end(), kind)
+    for m in _QUOTES.finditer(folded):
+        add(m.start(), m.end(), "quoted")
+        add(m.start() + 1, m.end() - 1, "quoted")
+    n = len(toks)
+    # noun-phrase runs and their sub-runs (up to 4 tokens)
+    i = 0
+    while i < n:
+        if not toks[i][1].startswith(_NP_TAGS) or toks[i][0] in _PUNCT:
+            i += 1
+            continue
+        j = i
+        while j < n and toks[j][1].startswith(_NP_TAGS) and toks[j][0] not in _PUNCT:
+            j += 1
+        for a in range(i, j):
+            for b in range(a + 1, min(j, a + 4) + 1):
+                last = toks[b - 1][1]
+                kind = "person" if last.startswith("nr") else "place" if last.startswith("ns") else "organization" if last.startswith("nt") else "np"
+                add(toks[a][2], toks[b - 1][3], kind)
+        if j - i > 4:
+            add(toks[i][2], toks[j - 1][3], "np")
+        i = j
+    # holes: runs of tokens that are not question words, within a clause
+    i = 0
+    while i < n:
+        if matched[i] or toks[i][0] in _CLAUSE_PUNCT:
+            i += 1
+            continue
+        j = i
+        while j < n and not matched[j] and toks[j][0] not in _CLAUSE_PUNCT:
+            j += 1
+        a, b = i, j
+        while a < b and toks[a][0] in _EDGE_STOP:
+            a += 1
+        while b > a and toks[b - 1][0] in _EDGE_STOP:
+            b -= 1
+        if a < b:
+            add(toks[a][2], toks[b - 1][3], "hole", True)
+        i = j
+    # clauses
+    s = 0
+    for k, c in enumerate(folded + "，"):
+        if c in _CLAUSE_PUNCT:
+            if k > s:
+                add(s, k, "clause")
+            s = k + 1
+    return [(s, e, k, h) for (s, e), (k, h) in seen.items()]
+
+
+def _align(toks: tuple, matched_words: list[str], q_words: set[str], start: int, end: int, before: bool) -> float:
+    """Proximity-weighted share of context words found before (or after) the span: sum w*exp(-d/8)."""
+    if not q_words:
+        return 0.0
+    total = sum(min(len(w), 4) for w in q_words)
+    got = 0.0
+    for (w, _, s, e), m in zip(toks, matched_words):
+        if not m or m not in q_words:
+            continue
+        if before and e <= start:
+            got += min(len(m), 4) * math.exp(-(start - e) / 8)
+        elif not before and s >= end:
+            got += min(len(m), 4) * math.exp(-(s - end) / 8)
+    return min(got / total, 1.0)
+
+
+def _match_word(w: str, kw: set[str], qnorm: str) -> str:
+    """The question word a sentence token stands for ('' when none)."""
+    if w in kw:
+        return w
+    if len(w) >= 2 and w in qnorm and w not in _EDGE_STOP:
+        return w
+    for k in kw:
+        if len(k) >= 2 and (k in w or w in k and len(w) >= 2):
+            return k
+    return ""
+
+
+def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int, float] | None = None):
+    """(feature matrix, candidate list, sentence list); a candidate is (hit i, sent j, start, end, kind)."""
+    weights = keyword_weights(qa)
+    qchars = _qchars(qa)
+    sents = []  # (hit index, start, end, folded, cover, char_cover)
+    for hi, h in enumerate(hits):
+        for s, e in split_sentences(h.chunk.text):
+            f = fold(h.chunk.text[s:e])
+            cc = len(qchars & set(f)) / len(qchars) if qchars else 0.0
+            sents.append((hi, s, e, f, coverage(weights, f), cc))
+    if not sents:
+        return np.zeros((0, len(FEATURES))), [], []
+    key = [(x[4] + 0.5 * x[5] - 0.03 * x[0] + (0.5 * dense.get(k, 0.0) if dense else 0.0)) for k, x in enumerate(sents)]
+    order = sorted(range(len(sents)), key=lambda k: -key[k])
+    rank_of = {k: r for r, k in enumerate(order)}
+    best_cover = max(x[4] for x in sents)
+    top_score = max((h.score for h in hits), default=1.0) or 1.0
+    kw, qn = set(qa.keywords), qa.normalized
+    left, right = set(qa.left_context), set(qa.right_context)
+    qtype = TYPES.index(qa.answer_type) if qa.answer_type in TYPES else TYPES.index("other")
+    wh_pos = qa.wh_start / max(len(qn), 1)
+    rows, cands = [], []
+    for k in order[:TOP_SENTENCES]:
+        hi, ss, se, f, cover, cc = sents[k]
+        toks = tokens(f)
+        mw = [_match_word(w, kw, qn) for w, _, _, _ in toks]
+        matched = [bool(m) for m in mw]
+        qpos = [(s, e) for (w, _, s, e), m in zip(toks, matched) if m]
+        holes = [(s, e) for s, e, _, h in _spans(f, toks, matched) if h]
+        for s, e, kind, is_hole in _spans(f, toks, matched):
+            span = f[s:e]
+            inside = [t for t in toks if t[2] >= s and t[3] <= e] or [t for t in toks if t[2] < e and t[3] > s]
+            before = f[:s].rstrip(" 的是为了：:于在")
+            after = f[e:].lstrip(" 的是为了")
+            prev_tok = next((m for (w, _, _, te), m in zip(reversed(toks), reversed(mw)) if te <= len(before) and w not in _EDGE_STOP), "")
+            next_tok = next((m for (w, _, ts, _), m in zip(toks, mw) if ts >= len(f) - len(after) and w not in _EDGE_STOP), "")
+            d = min([abs(s - qe) for _, qe in qpos if qe <= s] + [abs(qs - e) for qs, _ in qpos if qs >= e] + [30])
+            rows.append((
+                qtype, KINDS.index(kind), _COMPAT.get(qa.answer_type, {}).get(kind, 0),
+                _align(toks, mw, left, s, e, True), _align(toks, mw, right, s, e, False),
+                float(bool(prev_tok)), float(bool(next_tok)), float(is_hole),
+                float(any(a <= s and e <= b for a, b in holes)),
+                sum(1 for c in span if c in qchars) / len(span), float(any(w in span for w in kw if len(w) >= 2)),
+                len(span), len(inside), float(any(c in "，,、；;" for c in span)),
+                _pos_class(inside[0][1], inside[0][0]) if inside else 15,
+                _pos_class(inside[-1][1], inside[-1][0]) if inside else 15,
+                cover, cc, rank_of[k], best_cover - cover, hi, hits[hi].score / top_score if top_score > 0 else 0.0,
+                s / max(len(f), 1), d, float(any(c.isdigit() for c in span)), wh_pos, len(left), len(right),
+                dense.get(k, 0.0) if dense else 0.0,
+                float(s == 0 or f[s - 1] in _PUNCT), float(e == len(f) or f[e] in _PUNCT),
+                adjacency(qa, f, s, e), anchor(qa, f, s),
+            ))
+            cands.append((hi, k, ss + s, ss + e, kind))
+    return np.asarray(rows, float), cands, sents
+
+
+_KEEP = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+_LINK = "是为有的了达在于到至"  # copulas and particles between a context word and its value
+
+
+def clean(text: str) -> str:
+    return "".join(c for c in text if _KEEP.match(c))
+
+
+def _common_suffix(a: str, b: str) -> int:
+    n = 0
+    while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
+
+
+def adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> float:
+    """How exactly the question's words next to the wh-word frame the span, in [0, 1].
+
+    Question L + WH + R, sentence A + span + B (punctuation dropped, copulas like 是/为 trimmed
+    at the joins): the longest common suffix of L and A plus the longest common prefix of R and
+    B, in characters, each capped at 6, over 12. "5月份制造业PMI是[多少]" and "指数(PMI)为[50.6%]"
+    share "pmi" on the left: 3/12.
+    """
+    q = qa.normalized
+    left = clean(q[: qa.wh_start]).rstrip(_LINK)
+    right = clean(q[qa.wh_end :]).lstrip(_LINK)
+    before = clean(folded[:s]).rstrip(_LINK)
+    after = clean(folded[e:]).lstrip(_LINK)
+    pre = _common_suffix(left, before)
+    post = _common_suffix(right[::-1], after[::-1])  # common prefix, via the reversed strings
+    return (min(pre, 6) + min(post, 6)) / 12
+
+
+def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:
+    """Length (capped at 4, over 4) of the longest question word of 2+ characters printed right
+    before the span, punctuation and copulas skipped: 院长[刘庆], 江苏“[不见面审批]”."""
+    before = clean(folded[:s]).rstrip(_LINK)
+    return min(max((len(w) for w in qa.keywords if len(w) >= 2 and before.endswith(clean(w))),
+                   default=0), 4) / 4
+
+
+_BARE_NUMBER = re.compile(r"^(?:约|近|超过|逾)?[0-9][0-9,.]*$")
+
+
+def complete_number(text: str, s: int, e: int) -> tuple[int, int]:
+    """Extend a bare number span to the unit printed right after it (50.6 -> 50.6%,
+    7.1 -> 7.1亿元, 8000 -> 8000人): a figure without its unit is not the answer."""
+    if not _BARE_NUMBER.match(fold(text[s:e])):
+        return s, e
+    window = fold(text[s : min(len(text), e + 12)])
+    ends = [m.end() for _, rx in _RX for m in [rx.match(window)] if m and m.end() > e - s]
+    return (s, s + max(ends)) if ends else (s, e)
