@@ -36,6 +36,17 @@ class IndexInfo:
     updated: str
 
 
+def index_info(index_dir: str | Path, manifest: Manifest | None = None) -> IndexInfo:
+    """Counts, embedder, type and size of an index, from its manifest (no model is loaded)."""
+    m = manifest or read_manifest(Path(index_dir))
+    return IndexInfo(
+        path=str(index_dir), documents=m.counts.get("documents", 0),
+        articles=m.counts.get("articles", 0), chunks=m.counts.get("chunks", 0),
+        embedder=m.embedder_id, dim=m.dim, index_type=m.index_type,
+        size_bytes=size_on_disk(Path(index_dir)), created=m.created, updated=m.updated,
+    )
+
+
 def history_questions(history: Sequence[Any] | None) -> list[str]:
     """The user's earlier questions from `history`: strings, or Gradio message dicts
     ({"role": "user"|"assistant", "content": ...}) of which only user turns count."""
@@ -173,13 +184,7 @@ class Assistant:
 
     def info(self) -> IndexInfo:
         """Counts, embedder and size of the index."""
-        m = self.manifest
-        return IndexInfo(
-            path=str(self.index_dir), documents=m.counts.get("documents", 0),
-            articles=m.counts.get("articles", 0), chunks=m.counts.get("chunks", 0),
-            embedder=m.embedder_id, dim=m.dim, index_type=m.index_type,
-            size_bytes=size_on_disk(self.index_dir), created=m.created, updated=m.updated,
-        )
+        return index_info(self.index_dir, self.manifest)
 
     # -- writing ------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress=None) -> IngestReport:

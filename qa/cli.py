@@ -168,17 +168,12 @@ def remove(paths: list[Path], index: Optional[Path] = IndexOpt, embedder: str = 
 @app.command()
 def info(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")):
     """Documents, articles, chunks, embedder and size of an index."""
-    from qa.store import read_manifest, size_on_disk
+    from qa.assistant import index_info
 
-    path = index or default_index()
     try:
-        m = read_manifest(path)
+        data = asdict(index_info(index or default_index()))
     except QAError as exc:
         fail(exc)
-    data = {"path": str(path), "documents": m.counts.get("documents", 0),
-            "articles": m.counts.get("articles", 0), "chunks": m.counts.get("chunks", 0),
-            "embedder": m.embedder_id, "dim": m.dim, "index_type": m.index_type,
-            "size_bytes": size_on_disk(path), "created": m.created, "updated": m.updated}
     if as_json:
         print(json.dumps(data, ensure_ascii=False))
     else:
