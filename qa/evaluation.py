@@ -156,9 +156,6 @@ def gold_rank(hits, gold_paths: Sequence[str], answers: Sequence[str] = ()) -> i
 def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, int], None] | None = None,
              build_seconds: float | None = None) -> EvalReport:
     """Ask every question; score EM/F1 (official CMRC metric), retrieval, abstention, latency."""
-    from qa.assistant import history_questions
-    from qa.question import rewrite_question
-
     results: list[QuestionResult] = []
     for i, item in enumerate(items):
         t0 = time.perf_counter()
@@ -166,7 +163,8 @@ def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, i
         latency = (time.perf_counter() - t0) * 1000
         rank = None
         if item.gold_paths or item.answers:
-            q = rewrite_question(item.question, history_questions(list(item.history)))
+            # Retrieve with the question as the assistant understood it (follow-ups resolved).
+            q = answer.rewritten_question or item.question
             rank = gold_rank(assistant.retrieve(q, RECALL_DEPTH), item.gold_paths, item.answers)
         pred = "" if answer.abstained else answer.text
         em = em_score(pred, item.answers) if item.answers else float(answer.abstained)
