@@ -1,6 +1,6 @@
 """The extractive reader: score the candidate spans of the hits, pick one, or abstain.
 
-Candidates and their features come from qa/candidates.py. A learned scorer (boosted trees in
+Candidates and their features come from qa/candidates.py. A learned ranker (LambdaMART trees in
 JSON, no pickle) rates each candidate; a logistic model over support features, times rule
 factors, turns the best one into a calibrated confidence compared with the threshold.
 """
@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_candidates, clean,
+from qa.candidates import (CONF_FEATURES, FEATURES, TYPES, adjacency, anchor, build_candidates, clean,
                            complete_number, conflicts, coverage, fold, keyword_weights, tokens)
 from qa.question import QuestionAnalysis, analyze_question
 from qa.text import split_sentences
@@ -36,7 +36,8 @@ def load_model(path: str = str(MODEL_PATH)) -> dict[str, Any] | None:
 
 
 def tree_predict(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    """Sum of the exported regression trees' leaf values plus the baseline, per row of X."""
+    """Sum of the exported trees' leaf values plus the baseline, per row of X (x <= threshold
+    goes left): the LambdaMART ranking score of each candidate."""
     out = np.full(len(X), float(model["baseline"]))
     rows = np.arange(len(X))
     for t in model["trees"]:
@@ -95,11 +96,15 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
     named = [w for w, tag, _, _ in tokens(qa.normalized)
              if len(w) >= 2 and tag.startswith(("nr", "ns", "nt", "nz", "eng", "j")) and w != qa.wh_word]
     nouns = [w for w, tag, _, _ in tokens(qa.normalized) if len(w) >= 2 and tag.startswith("n")]
+    _, ss, se, _, _, _ = sents[k]
+    sentence = fold(hits[hi].chunk.text[ss:se])
     strict = qa.answer_type in ("number", "percent", "money", "quantity", "date", "time", "person")
     return {
         "type_mismatch": float(strict and f["compat"] == 0),
         "absent_entity": float(any(w not in article for w in named)),
         "absent_noun": sum(w not in article for w in nouns) / len(nouns) if nouns else 0.0,
+        "sent_absent_noun": sum(w not in sentence for w in nouns) / len(nouns) if nouns else 0.0,
+        "adjacency": f["adjacency"], "anchor": f["anchor"], "unit_match": f["unit_match"],
         "score": float(scores[best]), "margin": margin, "sent_cover": f["sent_cover"],
         "sent_char_cover": f["sent_char_cover"], "date_conflict": conflict, "qnum_missing": missing,
         "compat": f["compat"], "hit_rank": f["hit_rank"], "left_align": f["left_align"],
@@ -200,6 +205,25 @@ class Reading:
     features: dict
 
 
+_FIGURE_TYPES = ("number", "percent", "money", "quantity")
+_SPECIFIC_TYPES = ("number", "percent", "money", "quantity", "date", "time", "person", "place", "organization")
+
+
+def _english_mask(X: np.ndarray, cands: list, dense: dict[int, float], scores: np.ndarray) -> np.ndarray:
+    """English questions: the sentence most similar to the question decides, and inside it only
+    spans of the best available kind for the asked type compete (word-overlap features, which
+    the scorer leans on, are blind across languages, but "who" still wants a name)."""
+    top = max(dense, key=dense.get)
+    in_top = np.asarray([c[1] == top for c in cands])
+    if TYPES[int(X[0, FEATURES.index("qtype")])] not in _SPECIFIC_TYPES:
+        return np.where(in_top, scores, -np.inf)  # "what was ..." may want a figure or a name
+    compat = X[:, FEATURES.index("compat")]
+    best_kind = compat[in_top].max() if in_top.any() else 0.0
+    if TYPES[int(X[0, FEATURES.index("qtype")])] in _FIGURE_TYPES:
+        best_kind = min(best_kind, 1.0)  # "what was the index" may be a percent, a count or a sum
+    return np.where(in_top & (compat >= best_kind), scores, -np.inf)
+
+
 def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | None:
     """Score every candidate span of the hits; the best one with its confidence features."""
     # Word overlap cannot place an English question in Chinese text; only then is the (slower,
@@ -211,9 +235,7 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
         return None
     scores = score_candidates(qa, hits, X, cands)
     if dense:
-        # English: the sentence most similar to the question decides; spans compete inside it.
-        top = max(dense, key=dense.get)
-        scores = np.where([c[1] == top for c in cands], scores, -np.inf)
+        scores = _english_mask(X, cands, dense, scores)
         if not np.isfinite(scores).any():
             return None
     best = int(np.argmax(scores))

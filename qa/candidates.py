@@ -49,13 +49,14 @@ FEATURES = (
     "in_hole", "span_qoverlap", "span_has_qword", "span_len", "span_ntok", "span_punct",
     "first_pos", "last_pos", "sent_cover", "sent_char_cover", "sent_rank", "sent_cover_gap",
     "hit_rank", "hit_score_rel", "rel_pos", "dist_qword", "has_digit", "wh_pos", "n_left",
-    "n_right", "dense", "clause_start", "clause_end", "adjacency", "anchor",
+    "n_right", "dense", "clause_start", "clause_end", "adjacency", "anchor", "unit_match",
+    "suffix_class",
 )
 CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict",
                  "qnum_missing", "compat", "hit_rank", "left_align", "right_align")
 
 # Units of measure after a number: a measure word, or a common multi-character unit.
-_UNITS = ("平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
+_UNITS = ("周年|个小时|小时|分钟|星期|周岁|多年|余年|多天|平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
           "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起]")
 _NUM = r"(?:[0-9][0-9,.]*|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)(?:多|余)?(?:[十百千万亿]+)?"
 _RX = (
@@ -65,12 +66,18 @@ _RX = (
                         r"|(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]"
                         r"|(?:公元前?)?(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:代|初|末|底)?|[0-9一二三四五六七八九十]+世纪(?:[0-9]+年代)?")),
     ("time", re.compile(r"[0-9]{1,2}[:：][0-9]{2}|(?:凌晨|上午|中午|下午|晚上|傍晚)?[0-9一二三四五六七八九十]{1,3}[点时](?:[0-9一二三四五六七八九十]{1,3}分|半)?")),
-    ("number", re.compile(rf"(?:约|近|超过|逾)?{_NUM}(?:\s*(?:{_UNITS}))?|[0-9][0-9,.]*")),
+    ("number", re.compile(rf"(?:约|近|超过|逾|第)?{_NUM}(?:\s*(?:{_UNITS}))?|[0-9][0-9,.]*")),
 )
 _QUOTES = re.compile(r"《[^《》]{1,30}》|“[^“”]{1,30}”|「[^「」]{1,30}」|『[^『』]{1,30}』|\"[^\"]{1,30}\"")
 _PUNCT = set("，,。！？!?；;：:、（）()【】[]《》“”‘’「」『』\"' …—-·/")
 _CLAUSE_PUNCT = set("，,。！？!?；;：:（）()")
 _EDGE_STOP = {"的", "是", "为", "了", "在", "于", "和", "与", "及", "也", "都", "就", "被", "把", "对", "将", "由", "并", "而", "其", "即"}
+# Last characters that mark a place name or an organisation in Chinese (general morphology).
+_PLACE_END = set("省市县区镇乡村州国岛山河湖江海路街洲湾港")
+_ORG_END = ("公司", "集团", "大学", "学院", "学校", "医院", "委员会", "协会", "中心", "研究院", "研究所",
+            "银行", "部", "局", "厅", "署", "社", "党", "队", "团", "台", "报", "馆", "厂", "院", "所", "会")
+_CLASSIFIER = re.compile(r"[个家项所名位座条只件台辆种次部批户套间张本株头匹栋幢艘架吨亩场届期支枚颗层人岁天年]")
+_SPEECH = "说讲称道"  # verbs of saying that jieba glues to a name
 _NP_TAGS = ("n", "nr", "ns", "nt", "nz", "eng", "j", "b", "m", "q", "vn", "an", "l", "i", "t", "s", "f", "x")
 
 
@@ -99,7 +106,11 @@ def tokens(folded: str) -> tuple[tuple[str, str, int, int], ...]:
         i = folded.find(w, pos)
         if i < 0:
             continue
-        out.append((w, f, i, i + len(w)))
+        if f.startswith("nr") and len(w) >= 3 and w[-1] in _SPEECH:
+            # jieba glues a verb of saying to a name it does not know (文韬说): split it off.
+            out += [(w[:-1], f, i, i + len(w) - 1), (w[-1], "v", i + len(w) - 1, i + len(w))]
+        else:
+            out.append((w, f, i, i + len(w)))
         pos = i + len(w)
     return tuple(out)
 
@@ -175,6 +186,13 @@ def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int
         if j - i > 4:
             add(toks[i][2], toks[j - 1][3], "np")
         i = j
+    # person names jieba splits or glues: surname + given name (胡|飞跃), name + 说 (文韬说)
+    for a, (w, tag, ts, te) in enumerate(toks):
+        if not tag.startswith("nr"):
+            continue
+        if len(w) == 1 and a + 1 < n and 1 <= len(toks[a + 1][0]) <= 2 and toks[a + 1][0] not in _PUNCT:
+            nxt = toks[a + 1][0]
+            add(ts, toks[a + 1][3] - (1 if len(nxt) == 2 and nxt[-1] in _SPEECH else 0), "person")
     # holes: runs of tokens that are not question words, within a clause
     i = 0
     while i < n:
@@ -230,6 +248,34 @@ def _match_word(w: str, kw: set[str], qnorm: str) -> str:
     return ""
 
 
+def asked_unit(qa: QuestionAnalysis) -> str:
+    """The measure word right after 多少/几 in the question (家 in 多少家企业), or ''."""
+    if not qa.wh_word.startswith(("多少", "几")):
+        return ""
+    m = _CLASSIFIER.match(qa.normalized, qa.wh_end)
+    return m.group() if m else ""
+
+
+def unit_match(unit: str, folded: str, s: int, e: int) -> float:
+    """-1 when the question asks no measure word; 1 when the span's number is followed by it
+    (inside the span or right after it), else 0."""
+    if not unit:
+        return -1.0
+    m = re.search(r"[0-9零〇一二两三四五六七八九十百千万亿]+(?:多|余)?", folded[s:e])
+    if not m:
+        return 0.0
+    tail = folded[s + m.end(): s + m.end() + 2]
+    return float(tail[:1] == unit or tail[1:2] == unit and tail[:1] in "个")
+
+
+def suffix_class(span: str) -> int:
+    """1 when the span ends like a place name (省, 市, 镇 ...), 2 like an organisation (公司,
+    大学, 局 ...), else 0."""
+    if span.endswith(_ORG_END):
+        return 2
+    return 1 if span[-1:] in _PLACE_END else 0
+
+
 def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int, float] | None = None):
     """(feature matrix, candidate list, sentence list); a candidate is (hit i, sent j, start, end, kind)."""
     weights = keyword_weights(qa)
@@ -251,6 +297,7 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
     left, right = set(qa.left_context), set(qa.right_context)
     qtype = TYPES.index(qa.answer_type) if qa.answer_type in TYPES else TYPES.index("other")
     wh_pos = qa.wh_start / max(len(qn), 1)
+    unit = asked_unit(qa)
     rows, cands = [], []
     for k in order[:TOP_SENTENCES]:
         hi, ss, se, f, cover, cc = sents[k]
@@ -280,7 +327,7 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
                 s / max(len(f), 1), d, float(any(c.isdigit() for c in span)), wh_pos, len(left), len(right),
                 dense.get(k, 0.0) if dense else 0.0,
                 float(s == 0 or f[s - 1] in _PUNCT), float(e == len(f) or f[e] in _PUNCT),
-                adjacency(qa, f, s, e), anchor(qa, f, s),
+                adjacency(qa, f, s, e), anchor(qa, f, s), unit_match(unit, f, s, e), suffix_class(span),
             ))
             cands.append((hi, k, ss + s, ss + e, kind))
     return np.asarray(rows, float), cands, sents
@@ -327,14 +374,19 @@ def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:
                    default=0), 4) / 4
 
 
-_BARE_NUMBER = re.compile(r"^(?:约|近|超过|逾)?[0-9][0-9,.]*$")
+_TRAILING_NUMBER = re.compile(r"(?:约|近|超过|逾)?[0-9][0-9,.]*$")
 
 
 def complete_number(text: str, s: int, e: int) -> tuple[int, int]:
-    """Extend a bare number span to the unit printed right after it (50.6 -> 50.6%,
-    7.1 -> 7.1亿元, 8000 -> 8000人): a figure without its unit is not the answer."""
-    if not _BARE_NUMBER.match(fold(text[s:e])):
+    """Extend a span that ends in a bare number to the unit printed right after it (50.6 ->
+    50.6%, 7.1 -> 7.1亿元, 8000 -> 8000人, 4月30 -> 4月30日): a figure without its unit is not
+    the answer. The number or date is matched from the span's start, else from its last figure."""
+    m = _TRAILING_NUMBER.search(fold(text[s:e]))
+    if not m:
         return s, e
-    window = fold(text[s : min(len(text), e + 12)])
-    ends = [m.end() for _, rx in _RX for m in [rx.match(window)] if m and m.end() > e - s]
-    return (s, s + max(ends)) if ends else (s, e)
+    for start in dict.fromkeys((s, s + m.start())):
+        window = fold(text[start : min(len(text), e + 12)])
+        ends = [x.end() for _, rx in _RX for x in [rx.match(window)] if x and start + x.end() > e]
+        if ends:
+            return s, start + max(ends)
+    return s, e
