@@ -3,10 +3,11 @@
     python bench/calibrate.py [--limit N] [--write]
 
 For each SQuAD file in ../shared/benchmarks, on its pooled index (`qa eval --squad` builds it),
-each question is read twice with the real retriever: answerable (top-5 hits) and unanswerable
-(top-5 of the top-30 after removing the gold paragraph and every hit containing a gold answer).
+each question is read three times with the real retriever: answerable (top-5 hits) and unanswerable
+(top-5 of the top-30 after removing the gold paragraph and every hit containing a gold answer),
+and "gap": the top-5 with every sentence holding a gold answer cut out (topic kept, fact gone).
 A logistic regression on `qa.answer.confidence_features` predicts "answer F1 > 0.5" (label 0
-for every unanswerable reading). Reports cross-set figures (fit on one file, test on the other);
+for every unanswerable and gap reading). Reports cross-set figures (fit on one file, test on the other);
 `--write` stores the model fitted on both, and the threshold that abstains on 5% of answerable
 questions, in qa/models/answer_scorer.json.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ from qa.embedders import make_embedder  # noqa: E402
 from qa.evaluation import squad_index  # noqa: E402
 from qa.metrics import f1_score  # noqa: E402
 from qa.question import analyze_question  # noqa: E402
+from qa.text import split_sentences  # noqa: E402
 
 SETS = {"cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
         "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json"}
@@ -44,7 +47,7 @@ def collect(path: Path, limit: int) -> dict:
     root, items, _ = squad_index(path, emb)
     retriever = Assistant.open(root, emb)._view[2]
     step = max(1, len(items) // limit) if limit else 1
-    out = {"pos": [], "pos_f1": [], "neg": [], "pos_rule": [], "neg_rule": []}
+    out = {"pos": [], "pos_f1": [], "neg": [], "pos_rule": [], "neg_rule": [], "gap": [], "gap_rule": []}
     for it in items[::step]:
         hits = retriever.search(it.question, 30)
         qa = analyze_question(it.question)
@@ -60,14 +63,32 @@ def collect(path: Path, limit: int) -> dict:
         if r is not None:
             out["neg"].append([r.features[f] for f in FEATURES])
             out["neg_rule"].append(rule_factor(r.features))
+        r = read(qa, without_answer(hits[:5], it.answers))
+        if r is not None:
+            out["gap"].append([r.features[f] for f in FEATURES])
+            out["gap_rule"].append(rule_factor(r.features))
     return {k: np.asarray(v, float) for k, v in out.items()}
+
+
+def without_answer(hits: list, answers: list[str]) -> list:
+    """The same hits with every sentence that holds a gold answer cut out: the article still
+    covers the topic but no longer states the fact (中型企业PMI on a page that gives the other
+    sizes), the hardest kind of question to abstain on."""
+    out = []
+    for h in hits:
+        kept = [h.chunk.text[s:e] for s, e in split_sentences(h.chunk.text)
+                if not any(a in h.chunk.text[s:e] for a in answers)]
+        text = "".join(kept)
+        if text.strip():
+            out.append(replace(h, chunk=replace(h.chunk, text=text, end=h.chunk.start + len(text))))
+    return out
 
 
 def fit(parts: list[dict]):
     from sklearn.linear_model import LogisticRegression
 
-    X = np.concatenate([np.concatenate([p["pos"], p["neg"]]) for p in parts])
-    y = np.concatenate([np.concatenate([(p["pos_f1"] > 0.5).astype(int), np.zeros(len(p["neg"]))])
+    X = np.concatenate([np.concatenate([p["pos"], p["neg"], p["gap"]]) for p in parts])
+    y = np.concatenate([np.concatenate([(p["pos_f1"] > 0.5).astype(int), np.zeros(len(p["neg"]) + len(p["gap"]))])
                         for p in parts])
     return LogisticRegression(max_iter=5000, C=1.0).fit(X, y)
 
@@ -78,12 +99,13 @@ def conf(lr, data: dict, kind: str) -> np.ndarray:
 
 
 def report(name: str, lr, data: dict, thr: float) -> None:
-    pa, pu = conf(lr, data, "pos"), conf(lr, data, "neg")
+    pa, pu, pg = conf(lr, data, "pos"), conf(lr, data, "neg"), conf(lr, data, "gap")
     kept = pa >= thr
     print(f"  {name}: threshold {thr:.3f}: abstain answerable {np.mean(~kept):.3f} "
           f"(F1 of answered {100 * data['pos_f1'][kept].mean():.1f}, overall "
           f"{100 * (data['pos_f1'] * kept).mean():.1f} vs {100 * data['pos_f1'].mean():.1f} never "
-          f"abstaining), abstain unanswerable {np.mean(pu < thr):.3f}")
+          f"abstaining), abstain unanswerable {np.mean(pu < thr):.3f}, with the answer sentence cut "
+          f"{np.mean(pg < thr):.3f}")
 
 
 def main() -> None:
