@@ -48,25 +48,23 @@ def collect(path: Path, limit: int) -> dict:
     retriever = Assistant.open(root, emb)._view[2]
     step = max(1, len(items) // limit) if limit else 1
     out = {"pos": [], "pos_f1": [], "neg": [], "pos_rule": [], "neg_rule": [], "gap": [], "gap_rule": []}
+
+    def keep(kind: str, r) -> bool:
+        if r is not None:
+            out[kind].append([r.features[f] for f in FEATURES])
+            out[f"{kind}_rule"].append(rule_factor(r.features))
+        return r is not None
+
     for it in items[::step]:
         hits = retriever.search(it.question, 30)
         qa = analyze_question(it.question)
         r = read(qa, hits[:5])
-        if r is not None:
-            h = hits[r.hit]
-            out["pos"].append([r.features[f] for f in FEATURES])
-            out["pos_rule"].append(rule_factor(r.features))
-            out["pos_f1"].append(f1_score(h.chunk.text[r.span[0]:r.span[1]], it.answers))
+        if keep("pos", r):
+            out["pos_f1"].append(f1_score(hits[r.hit].chunk.text[r.span[0]:r.span[1]], it.answers))
         neg = [h for h in hits if not set(h.paths) & set(it.gold_paths)
                and not any(a in h.text for a in it.answers)][:5]
-        r = read(qa, neg)
-        if r is not None:
-            out["neg"].append([r.features[f] for f in FEATURES])
-            out["neg_rule"].append(rule_factor(r.features))
-        r = read(qa, without_answer(hits[:5], it.answers))
-        if r is not None:
-            out["gap"].append([r.features[f] for f in FEATURES])
-            out["gap_rule"].append(rule_factor(r.features))
+        keep("neg", read(qa, neg))
+        keep("gap", read(qa, without_answer(hits[:5], it.answers)))
     return {k: np.asarray(v, float) for k, v in out.items()}
 
 

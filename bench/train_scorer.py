@@ -99,7 +99,7 @@ def _work(args):
 
 
 def features(name: str, limit: int | None) -> dict:
-    """Candidate features for the three settings of one set (cached in /tmp)."""
+    """Candidate features of one set in two settings: gold paragraph alone and BM25 top-5."""
     paras, qs = load(SETS[name])
     if limit:
         qs = qs[:limit]
@@ -134,10 +134,11 @@ CACHE = Path.home() / ".cache/xunda/train"
 
 
 def cached_features(name: str, limit: int | None) -> dict:
-    """`features`, stored as npz + JSON (no pickle) keyed by the feature list, so that trying
-    another learner does not re-extract candidates (the slow part, ~8 min per set)."""
+    """`features`, stored as npz + JSON (no pickle) keyed by the source of the modules that make
+    the candidates and their features, so that trying another learner does not re-extract them."""
     import hashlib
-    key = hashlib.sha1(json.dumps([list(A.FEATURES), limit, Path(A.__file__).with_name("candidates.py").read_text()]).encode()).hexdigest()[:12]
+    sources = [(ROOT / "qa" / m).read_text(encoding="utf-8") for m in ("candidates.py", "question.py", "text.py")]
+    key = hashlib.sha1(json.dumps([limit, sources]).encode()).hexdigest()[:12]
     base = CACHE / f"{name}-{key}"
     if base.with_suffix(".json").exists():
         meta = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qa.candidates import (CONF_FEATURES, FEATURES, TYPES, adjacency, anchor, build_candidates, clean,
+from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_candidates, clean,
                            complete_number, conflicts, coverage, fold, keyword_weights, tokens)
 from qa.question import QuestionAnalysis, analyze_question
 from qa.text import split_sentences
@@ -24,6 +24,9 @@ from qa.types import Answer, Hit, Source
 MODEL_PATH = Path(__file__).parent / "models" / "answer_scorer.json"
 _FALLBACK_THRESHOLD = 0.1  # used only when the model file is absent
 ADJACENCY_WEIGHTS: tuple[float, float] | None = None  # None: the model file's; set when tuning
+_FIGURE_TYPES = ("number", "percent", "money", "quantity")
+_STRICT_TYPES = _FIGURE_TYPES + ("date", "time", "person")  # a span of another kind is a mismatch
+_SPECIFIC_TYPES = _STRICT_TYPES + ("place", "organization")  # types that name the kind of span
 
 
 @lru_cache(maxsize=1)
@@ -96,9 +99,8 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
     named = [w for w, tag, _, _ in tokens(qa.normalized)
              if len(w) >= 2 and tag.startswith(("nr", "ns", "nt", "nz", "eng", "j")) and w != qa.wh_word]
     nouns = [w for w, tag, _, _ in tokens(qa.normalized) if len(w) >= 2 and tag.startswith("n")]
-    _, ss, se, _, _, _ = sents[k]
-    sentence = fold(hits[hi].chunk.text[ss:se])
-    strict = qa.answer_type in ("number", "percent", "money", "quantity", "date", "time", "person")
+    sentence = sents[k][3]  # folded already
+    strict = qa.answer_type in _STRICT_TYPES
     return {
         "type_mismatch": float(strict and f["compat"] == 0),
         "absent_entity": float(any(w not in article for w in named)),
@@ -205,21 +207,18 @@ class Reading:
     features: dict
 
 
-_FIGURE_TYPES = ("number", "percent", "money", "quantity")
-_SPECIFIC_TYPES = ("number", "percent", "money", "quantity", "date", "time", "person", "place", "organization")
-
-
-def _english_mask(X: np.ndarray, cands: list, dense: dict[int, float], scores: np.ndarray) -> np.ndarray:
+def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int, float],
+                  scores: np.ndarray) -> np.ndarray:
     """English questions: the sentence most similar to the question decides, and inside it only
     spans of the best available kind for the asked type compete (word-overlap features, which
     the scorer leans on, are blind across languages, but "who" still wants a name)."""
     top = max(dense, key=dense.get)
     in_top = np.asarray([c[1] == top for c in cands])
-    if TYPES[int(X[0, FEATURES.index("qtype")])] not in _SPECIFIC_TYPES:
+    if answer_type not in _SPECIFIC_TYPES:
         return np.where(in_top, scores, -np.inf)  # "what was ..." may want a figure or a name
     compat = X[:, FEATURES.index("compat")]
     best_kind = compat[in_top].max() if in_top.any() else 0.0
-    if TYPES[int(X[0, FEATURES.index("qtype")])] in _FIGURE_TYPES:
+    if answer_type in _FIGURE_TYPES:
         best_kind = min(best_kind, 1.0)  # "what was the index" may be a percent, a count or a sum
     return np.where(in_top & (compat >= best_kind), scores, -np.inf)
 
@@ -235,7 +234,7 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
         return None
     scores = score_candidates(qa, hits, X, cands)
     if dense:
-        scores = _english_mask(X, cands, dense, scores)
+        scores = _english_mask(qa.answer_type, X, cands, dense, scores)
         if not np.isfinite(scores).any():
             return None
     best = int(np.argmax(scores))

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.question import QuestionAnalysis, date_mentions
+from qa.question import CLASSIFIERS, QuestionAnalysis, date_mentions
 from qa.text import normalize, pos_cut, split_sentences
 from qa.types import Hit
 
@@ -76,7 +76,8 @@ _EDGE_STOP = {"的", "是", "为", "了", "在", "于", "和", "与", "及", "�
 _PLACE_END = set("省市县区镇乡村州国岛山河湖江海路街洲湾港")
 _ORG_END = ("公司", "集团", "大学", "学院", "学校", "医院", "委员会", "协会", "中心", "研究院", "研究所",
             "银行", "部", "局", "厅", "署", "社", "党", "队", "团", "台", "报", "馆", "厂", "院", "所", "会")
-_CLASSIFIER = re.compile(r"[个家项所名位座条只件台辆种次部批户套间张本株头匹栋幢艘架吨亩场届期支枚颗层人岁天年]")
+# The measure word a count question asks for: classifiers, plus nouns used as units (多少人, 几岁).
+_ASKED_UNIT = re.compile(f"[{CLASSIFIERS}人岁天年]")
 _SPEECH = "说讲称道"  # verbs of saying that jieba glues to a name
 _NP_TAGS = ("n", "nr", "ns", "nt", "nz", "eng", "j", "b", "m", "q", "vn", "an", "l", "i", "t", "s", "f", "x")
 
@@ -186,7 +187,7 @@ def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int
         if j - i > 4:
             add(toks[i][2], toks[j - 1][3], "np")
         i = j
-    # person names jieba splits or glues: surname + given name (胡|飞跃), name + 说 (文韬说)
+    # person names jieba splits: surname + given name (胡|飞跃); `tokens` unglues name + 说
     for a, (w, tag, ts, te) in enumerate(toks):
         if not tag.startswith("nr"):
             continue
@@ -252,7 +253,7 @@ def asked_unit(qa: QuestionAnalysis) -> str:
     """The measure word right after 多少/几 in the question (家 in 多少家企业), or ''."""
     if not qa.wh_word.startswith(("多少", "几")):
         return ""
-    m = _CLASSIFIER.match(qa.normalized, qa.wh_end)
+    m = _ASKED_UNIT.match(qa.normalized, qa.wh_end)
     return m.group() if m else ""
 
 

@@ -72,7 +72,8 @@ _PERCENT_HEAD = re.compile(r"(?:率|比例|比重|占比|百分比|增幅|降幅
 _DATE_HEAD = re.compile(r"^(?:年|月|日|天|号|年份|月份|时候|时间|时期|年代|世纪|季度)")
 
 # Measure words (classifiers) that follow 多少/几 when a count of things is asked.
-_CLASSIFIER = re.compile(r"[个家项所名位座条只件台辆种次部批户套间张本株头匹栋幢艘架吨亩场届期支枚颗层]")
+CLASSIFIERS = "个家项所名位座条只件台辆种次部批户套间张本株头匹栋幢艘架吨亩场届期支枚颗层"
+_CLASSIFIER = re.compile(f"[{CLASSIFIERS}]")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _DATE_RE = re.compile(r"([0-9]{2,4}|[零〇一二三四五六七八九]{2,4})年|([0-9]{1,2}|[一二三四五六七八九十]{1,3})月|([0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]")
 _EN_MONTHS = ("january february march april may june july august september october november december").split()
