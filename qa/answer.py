@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_candidates, clean,
-                           complete_number, conflicts, coverage, fold, keyword_weights, tokens)
+                           complete_number, conflicts, coverage, figure_spans, fold, keyword_weights,
+                           tokens)
 from qa.question import QuestionAnalysis, analyze_question
 from qa.text import split_sentences
 from qa.types import Answer, Hit, Source
@@ -208,12 +210,16 @@ class Reading:
 
 
 def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int, float],
-                  scores: np.ndarray) -> np.ndarray:
-    """English questions: the sentence most similar to the question decides, and inside it only
-    spans of the best available kind for the asked type compete (word-overlap features, which
-    the scorer leans on, are blind across languages, but "who" still wants a name)."""
-    top = max(dense, key=dense.get)
-    in_top = np.asarray([c[1] == top for c in cands])
+                  scores: np.ndarray, bridged: bool) -> np.ndarray:
+    """English questions: only spans of the best available kind for the asked type compete
+    ("who" still wants a name), and unless the question was bridged to Chinese words
+    (qa/crosslingual.py) only in the sentence most similar to the question (word-overlap
+    features, which the scorer leans on, are blind across languages)."""
+    if bridged:  # the Chinese words it means align the sentence as for a Chinese question
+        in_top = np.ones(len(cands), bool)
+    else:
+        top = max(dense, key=dense.get)
+        in_top = np.asarray([c[1] == top for c in cands])
     if answer_type not in _SPECIFIC_TYPES:
         return np.where(in_top, scores, -np.inf)  # "what was ..." may want a figure or a name
     compat = X[:, FEATURES.index("compat")]
@@ -221,6 +227,55 @@ def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int,
     if answer_type in _FIGURE_TYPES:
         best_kind = min(best_kind, 1.0)  # "what was the index" may be a percent, a count or a sum
     return np.where(in_top & (compat >= best_kind), scores, -np.inf)
+
+
+INNER_MARGIN = 1.0  # how far below the best score a typed span inside it may rank and still win
+
+
+def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, scores: np.ndarray) -> int:
+    """Index of the candidate to answer with: the best-scoring one, unless the question names
+    a strict kind (person, figure, date) that the best span cannot be, and a span of exactly
+    that kind lies inside it scoring within INNER_MARGIN: then the best such span.
+
+    News sentences glue a verb to the span that answers (赵庆河介绍, 宋永峰说, 刘庆带着记者…);
+    the scorer, trained on encyclopaedic text, often ranks the whole run first."""
+    best = int(np.argmax(scores))
+    compat = X[:, FEATURES.index("compat")]
+    if answer_type not in _STRICT_TYPES or compat[best] > 0:
+        return best
+    hi, k, s, e, _ = cands[best]
+    inner = [i for i, c in enumerate(cands)
+             if c[0] == hi and c[1] == k and s <= c[2] and c[3] <= e and (c[2], c[3]) != (s, e)
+             and compat[i] == 2 and scores[i] > scores[best] - INNER_MARGIN]
+    return max(inner, key=lambda i: scores[i]) if inner else best
+
+
+_LIST_SEP = re.compile(r"以及|和|、|与|及|或")
+_CLAUSE_END = "，,。；;：:！？!?"
+
+
+def resolve_respectively(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
+    """The value of the asked item when the span lies in "A和B分别为X和Y" (A -> X, B -> Y).
+
+    The item is the one whose own characters (those no other item of the list has) the question
+    contains in the largest share; on a tie, or when items and values do not pair up, the span
+    is returned unchanged. Offsets are in the folded sentence."""
+    for m in re.finditer("分别", folded):
+        start = max(folded.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
+        stop = min([i for c in _CLAUSE_END if (i := folded.find(c, m.end())) >= 0] + [len(folded)])
+        values = figure_spans(folded[m.end():stop], m.end())
+        if len(values) < 2 or e <= values[0][0] or s >= values[-1][1]:
+            continue
+        items = [x.strip() for x in _LIST_SEP.split(folded[start:m.start()]) if x.strip()]
+        if len(items) != len(values):
+            continue
+        own = [set(c for c in item if c.isalnum()) - set("".join(items[:i] + items[i + 1:]))
+               for i, item in enumerate(items)]
+        share = [len(o & set(qa.normalized)) / len(o) if o else 0.0 for o in own]
+        top = max(share)
+        if top > 0 and share.count(top) == 1:
+            return values[share.index(top)]
+    return s, e
 
 
 def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | None:
@@ -234,12 +289,14 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
         return None
     scores = score_candidates(qa, hits, X, cands)
     if dense:
-        scores = _english_mask(qa.answer_type, X, cands, dense, scores)
+        bridged = any("\u4e00" <= c <= "\u9fff" for w in qa.keywords for c in w)
+        scores = _english_mask(qa.answer_type, X, cands, dense, scores, bridged)
         if not np.isfinite(scores).any():
             return None
-    best = int(np.argmax(scores))
+    best = prefer_typed_inner(qa.answer_type, X, cands, scores)
     hi, k, s, e, _ = cands[best]
-    _, ss, se, _, _, _ = sents[k]
+    _, ss, se, folded, _, _ = sents[k]
+    s, e = (ss + x for x in resolve_respectively(qa, folded, s - ss, e - ss))
     s, e = complete_number(hits[hi].chunk.text[:se], s, e)
     features = confidence_features(qa, hits, X, cands, sents, scores, best)
     if dense:
@@ -249,13 +306,15 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
 
 
 def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshold: float = DEFAULT_THRESHOLD,
-                  rewritten_question: str = "") -> Answer:
+                  rewritten_question: str = "", analysis: QuestionAnalysis | None = None) -> Answer:
     """The best-scoring span of the hits as an Answer, or an abstention with the closest passages.
 
-    Abstains when no candidate exists or the calibrated confidence is below `threshold`.
+    `analysis` is the question as the retriever understood it (an English question bridged to
+    Chinese words); by default the question is analysed here. Abstains when no candidate exists
+    or the calibrated confidence is below `threshold`.
     """
     hits = tuple(hits)
-    qa = analyze_question(rewritten_question or question)
+    qa = analysis or analyze_question(rewritten_question or question)
     reading = read(qa, hits, embedder)
     conf = _confidence(reading.features) if reading else 0.0
     if reading is None or conf < threshold:

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from qa.chunking import ChunkConfig
+from qa.crosslingual import bridge_question
 from qa.errors import ConfigError
 from qa.indexer import IngestReport, ingest, remove_paths
+from qa.question import QuestionAnalysis, analyze_question
 from qa.retrieval import HybridRetriever, RetrievalConfig
 from qa.store import (EmbeddingCache, Manifest, check_embedder, load_search_files, read_manifest,
                       read_state, size_on_disk)
@@ -72,6 +74,8 @@ def history_questions(history: Sequence[Any] | None) -> list[str]:
         if text.strip():
             out.append(text.strip())
     return out
+
+BRIDGE_POOL = 20  # passages an English question's words are looked up in
 
 
 class Assistant:
@@ -159,7 +163,21 @@ class Assistant:
         """The k best passages for `question`, best first."""
         if not question or not question.strip():
             raise ConfigError("empty question: type a question about the indexed articles")
-        return self._view[2].search(question.strip(), k)
+        return self._search(question.strip(), k)[0]
+
+    def _search(self, question: str, k: int) -> tuple[list[Hit], QuestionAnalysis]:
+        """Hits for the question and the analysis to read them with. An English question is
+        bridged to the Chinese words it means in the passages its meaning retrieves (see
+        qa/crosslingual.py), then searched again with them, so BM25 can match too."""
+        qa = analyze_question(question)
+        retriever = self._view[2]
+        if qa.lang != "en":
+            return retriever.search(question, k), qa
+        wide = retriever.search(question, max(k, BRIDGE_POOL))
+        bridged = bridge_question(qa, [h.title + "\n" + h.chunk.text for h in wide])
+        if bridged is None:
+            return wide[:k], qa
+        return retriever.search(f"{question} {bridged.normalized}", k), bridged
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, threshold: float | None = None) -> Answer:
@@ -175,11 +193,11 @@ class Assistant:
             raise ConfigError("empty question: type a question about the indexed articles")
         question = question.strip()
         rewritten = rewrite_question(question, history_questions(history))
-        hits = self.retrieve(rewritten, k or self.top_k)
+        hits, analysis = self._search(rewritten, k or self.top_k)
         return select_answer(
             question, hits, embedder=self.embedder,
             threshold=self.threshold if threshold is None else threshold,
-            rewritten_question=rewritten,
+            rewritten_question=rewritten, analysis=analysis,
         )
 
     def info(self) -> IndexInfo:

@@ -148,6 +148,13 @@ def conflicts(qa: QuestionAnalysis, folded: str, hit_date: str) -> tuple[float, 
     return conflict, missing
 
 
+def _split_surname(toks: tuple, a: int) -> bool:
+    """Token a is a one-character surname that jieba cut from its given name (胡|飞跃)."""
+    w, tag = toks[a][0], toks[a][1]
+    return (tag.startswith("nr") and len(w) == 1 and a + 1 < len(toks)
+            and 1 <= len(toks[a + 1][0]) <= 2 and toks[a + 1][0] not in _PUNCT)
+
+
 def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int, str, bool]]:
     """Candidate (start, end, kind, is_hole) spans of one folded sentence."""
     seen: dict[tuple[int, int], tuple[str, bool]] = {}
@@ -181,6 +188,8 @@ def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int
             j += 1
         for a in range(i, j):
             for b in range(a + 1, min(j, a + 4) + 1):
+                if _split_surname(toks, b - 1):
+                    continue  # 负责人胡 | 飞跃: a run may not end inside a name
                 last = toks[b - 1][1]
                 kind = "person" if last.startswith("nr") else "place" if last.startswith("ns") else "organization" if last.startswith("nt") else "np"
                 add(toks[a][2], toks[b - 1][3], kind)
@@ -189,9 +198,7 @@ def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int
         i = j
     # person names jieba splits: surname + given name (胡|飞跃); `tokens` unglues name + 说
     for a, (w, tag, ts, te) in enumerate(toks):
-        if not tag.startswith("nr"):
-            continue
-        if len(w) == 1 and a + 1 < n and 1 <= len(toks[a + 1][0]) <= 2 and toks[a + 1][0] not in _PUNCT:
+        if _split_surname(toks, a):
             nxt = toks[a + 1][0]
             add(ts, toks[a + 1][3] - (1 if len(nxt) == 2 and nxt[-1] in _SPEECH else 0), "person")
     # holes: runs of tokens that are not question words, within a clause
@@ -376,6 +383,18 @@ def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:
 
 
 _TRAILING_NUMBER = re.compile(r"(?:约|近|超过|逾)?[0-9][0-9,.]*$")
+
+
+def figure_spans(folded: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Non-overlapping figures (percentages, sums, dates, counts) of `folded`, left to right,
+    each the longest match at its place, shifted by `offset`."""
+    found = sorted(((m.start(), -m.end()) for kind, rx in _RX if kind != "time" for m in rx.finditer(folded)
+                    if any(c.isdigit() for c in m.group())))
+    out: list[tuple[int, int]] = []
+    for s, neg_e in found:
+        if not out or s >= out[-1][1]:
+            out.append((s, -neg_e))
+    return [(s + offset, e + offset) for s, e in out]
 
 
 def complete_number(text: str, s: int, e: int) -> tuple[int, int]:

@@ -50,7 +50,8 @@ _EN_WH: tuple[tuple[str, str], ...] = (
     (r"\bhow (?:many|much)\b", "number"),
     (r"\bwhen\b|\bwhat (?:year|month|day|date)\b", "date"),
     (r"\bwhat time\b", "time"),
-    (r"\bwho(?:m|se)?\b", "person"),
+    (r"\bwho(?:m|se)?\b|\bwhich (?:[\w-]+ )?(?:reporter|journalist|photographer|person|official|expert|leader|"
+     r"minister|director|manager|author|writer|editor|player|scientist|researcher|economist|analyst)\b", "person"),
     (r"\bwhere\b", "place"),
     (r"\bwhy\b", "reason"),
     (r"\bhow\b", "description"),
