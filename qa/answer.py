@@ -17,9 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_candidates, clean,
-                           complete_number, conflicts, coverage, figure_spans, fold, keyword_weights,
-                           tokens)
-from qa.question import QuestionAnalysis, analyze_question
+                           complete_number, conflicts, coverage, figure_spans, fold, frame,
+                           keyword_weights, left_frame, tokens)
+from qa.question import QuestionAnalysis, analyze_question, asks_for_credit, credit_names
 from qa.text import split_sentences
 from qa.types import Answer, Hit, Source
 
@@ -232,34 +232,65 @@ def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int,
 INNER_MARGIN = 1.0  # how far below the best score a typed span inside it may rank and still win
 
 
-def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, scores: np.ndarray) -> int:
+def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, sents: list,
+                       scores: np.ndarray) -> int:
     """Index of the candidate to answer with: the best-scoring one, unless the question names
-    a strict kind (person, figure, date) that the best span cannot be, and a span of exactly
-    that kind lies inside it scoring within INNER_MARGIN: then the best such span.
+    a strict kind (person, figure, date) that the best span cannot be, and the best span starts
+    with a span of exactly that kind followed by a verb, preposition or particle (赵庆河|介绍,
+    宋永峰|说, 刘庆|带着记者…) scoring within INNER_MARGIN: then that span.
 
-    News sentences glue a verb to the span that answers (赵庆河介绍, 宋永峰说, 刘庆带着记者…);
-    the scorer, trained on encyclopaedic text, often ranks the whole run first."""
+    News sentences glue the verb to the span that answers; the scorer, trained on encyclopaedic
+    text, often ranks the whole run first. A name that goes on (莱特那·维特莫) is not cut."""
     best = int(np.argmax(scores))
     compat = X[:, FEATURES.index("compat")]
     if answer_type not in _STRICT_TYPES or compat[best] > 0:
         return best
     hi, k, s, e, _ = cands[best]
+    ss, folded = sents[k][1], sents[k][3]
+    starts = {ts + ss: tag for _, tag, ts, _ in tokens(folded)}
     inner = [i for i, c in enumerate(cands)
-             if c[0] == hi and c[1] == k and s <= c[2] and c[3] <= e and (c[2], c[3]) != (s, e)
-             and compat[i] == 2 and scores[i] > scores[best] - INNER_MARGIN]
+             if c[0] == hi and c[1] == k and c[2] == s and c[3] < e and compat[i] == 2
+             and starts.get(c[3], "x")[:1] in ("v", "p", "u", "d") and scores[i] > scores[best] - INNER_MARGIN]
     return max(inner, key=lambda i: scores[i]) if inner else best
+
+
+FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may score
+FRAME_MIN = 4  # characters of the question's frame it must repeat
+
+
+def prefer_exact_frame(qa: QuestionAnalysis, X: np.ndarray, cands: list, sents: list,
+                       scores: np.ndarray, best: int) -> int:
+    """A candidate of the asked kind framed by the question's own words (the question up to its
+    wh-word ends exactly where the sentence before the span ends, and so on after it) that frames
+    at least 2 characters more than the chosen one, at least FRAME_MIN, scoring within
+    FRAME_MARGIN of it: 小型企业PMI为[47.9%] for 6月份小型企业PMI是多少 over 中型企业PMI为[48.6%]."""
+    compat = X[:, FEATURES.index("compat")]
+    if qa.answer_type not in _FIGURE_TYPES + ("date",):
+        return best
+
+    def length(i: int) -> int:
+        c = cands[i]
+        folded, s, e = sents[c[1]][3], c[2] - sents[c[1]][1], c[3] - sents[c[1]][1]
+        pairs = respectively_pairs(folded, s, e)
+        if pairs and (pick := resolve_respectively(qa, pairs)) is not None:
+            return left_frame(qa, pairs[pick][0])  # the value's own item frames it
+        return sum(frame(qa, folded, s, e))
+    b = cands[best]
+    near = [i for i in np.flatnonzero(scores > scores[best] - FRAME_MARGIN) if compat[i] >= max(compat[best], 1)
+            and not (cands[i][:2] == b[:2] and cands[i][2] < b[3] and b[2] < cands[i][3])]  # elsewhere
+    have = length(best)
+    framed = [(length(i), scores[i], i) for i in near]
+    top = max(framed, default=(0, 0.0, best))
+    return int(top[2]) if top[0] >= max(FRAME_MIN, have + 1) else best
 
 
 _LIST_SEP = re.compile(r"以及|和|、|与|及|或")
 _CLAUSE_END = "，,。；;：:！？!?"
 
 
-def resolve_respectively(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
-    """The value of the asked item when the span lies in "A和B分别为X和Y" (A -> X, B -> Y).
-
-    The item is the one whose own characters (those no other item of the list has) the question
-    contains in the largest share; on a tie, or when items and values do not pair up, the span
-    is returned unchanged. Offsets are in the folded sentence."""
+def respectively_pairs(folded: str, s: int, e: int) -> list[tuple[str, tuple[int, int]]]:
+    """(item, value span) pairs of the "A和B分别为X和Y" list whose values the span overlaps, in
+    the folded sentence; [] when there is none or items and values do not pair up."""
     for m in re.finditer("分别", folded):
         start = max(folded.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
         stop = min([i for c in _CLAUSE_END if (i := folded.find(c, m.end())) >= 0] + [len(folded)])
@@ -267,15 +298,20 @@ def resolve_respectively(qa: QuestionAnalysis, folded: str, s: int, e: int) -> t
         if len(values) < 2 or e <= values[0][0] or s >= values[-1][1]:
             continue
         items = [x.strip() for x in _LIST_SEP.split(folded[start:m.start()]) if x.strip()]
-        if len(items) != len(values):
-            continue
-        own = [set(c for c in item if c.isalnum()) - set("".join(items[:i] + items[i + 1:]))
-               for i, item in enumerate(items)]
-        share = [len(o & set(qa.normalized)) / len(o) if o else 0.0 for o in own]
-        top = max(share)
-        if top > 0 and share.count(top) == 1:
-            return values[share.index(top)]
-    return s, e
+        if len(items) == len(values):
+            return list(zip(items, values))
+    return []
+
+
+def resolve_respectively(qa: QuestionAnalysis, pairs: list[tuple[str, tuple[int, int]]]) -> int | None:
+    """Which pair of a 分别 list the question asks about: the item whose own characters (those
+    no other item has) the question contains in the largest share; None on a tie."""
+    items = [item for item, _ in pairs]
+    own = [set(c for c in item if c.isalnum()) - set("".join(items[:i] + items[i + 1:]))
+           for i, item in enumerate(items)]
+    share = [len(o & set(qa.normalized)) / len(o) if o else 0.0 for o in own]
+    top = max(share, default=0.0)
+    return share.index(top) if top > 0 and share.count(top) == 1 else None
 
 
 def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | None:
@@ -293,16 +329,33 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
         scores = _english_mask(qa.answer_type, X, cands, dense, scores, bridged)
         if not np.isfinite(scores).any():
             return None
-    best = prefer_typed_inner(qa.answer_type, X, cands, scores)
+    best = prefer_typed_inner(qa.answer_type, X, cands, sents, scores)
+    best = prefer_exact_frame(qa, X, cands, sents, scores, best)
     hi, k, s, e, _ = cands[best]
     _, ss, se, folded, _, _ = sents[k]
-    s, e = (ss + x for x in resolve_respectively(qa, folded, s - ss, e - ss))
+    pairs = respectively_pairs(folded, s - ss, e - ss)
+    if pairs and (pick := resolve_respectively(qa, pairs)) is not None:
+        s, e = (ss + x for x in pairs[pick][1])  # A和B分别为X和Y: the asked item's value
     s, e = complete_number(hits[hi].chunk.text[:se], s, e)
     features = confidence_features(qa, hits, X, cands, sents, scores, best)
     if dense:
         ranked = sorted(dense.values(), reverse=True)
         features.update(dense_top=ranked[0], dense_margin=ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0))
     return Reading(hi, (ss, se), (s, e), features)
+
+
+CREDIT_CONFIDENCE = 0.9  # a printed credit line answering "who wrote / took the photo"
+
+
+def read_credit(qa: QuestionAnalysis, hits: Sequence[Hit]) -> Reading | None:
+    """For a question about who reported or photographed: the names of the credit line passage
+    (a chunk at position -1, see Assistant) when it names someone, else None."""
+    if not hits or hits[0].chunk.position != -1 or not asks_for_credit(qa):
+        return None
+    span = credit_names(hits[0].chunk.text)
+    if span is None:
+        return None
+    return Reading(0, (0, len(hits[0].chunk.text)), span, {"credit": CREDIT_CONFIDENCE})
 
 
 def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshold: float = DEFAULT_THRESHOLD,
@@ -315,8 +368,8 @@ def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshol
     """
     hits = tuple(hits)
     qa = analysis or analyze_question(rewritten_question or question)
-    reading = read(qa, hits, embedder)
-    conf = _confidence(reading.features) if reading else 0.0
+    reading = read_credit(qa, hits) or read(qa, hits, embedder)
+    conf = reading.features.get("credit") or _confidence(reading.features) if reading else 0.0
     if reading is None or conf < threshold:
         srcs = tuple(_source(h, h.chunk.start, h.chunk.end) for h in hits)
         return Answer(question=question, text="", confidence=conf, abstained=True, sources=srcs,

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -15,11 +15,11 @@ from qa.chunking import ChunkConfig
 from qa.crosslingual import bridge_question
 from qa.errors import ConfigError
 from qa.indexer import IngestReport, ingest, remove_paths
-from qa.question import QuestionAnalysis, analyze_question
+from qa.question import QuestionAnalysis, analyze_question, asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
 from qa.store import (EmbeddingCache, Manifest, check_embedder, load_search_files, read_manifest,
                       read_state, size_on_disk)
-from qa.types import Answer, Article, Hit
+from qa.types import Answer, Article, Chunk, Hit
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,22 @@ def history_questions(history: Sequence[Any] | None) -> list[str]:
     return out
 
 BRIDGE_POOL = 20  # passages an English question's words are looked up in
+
+
+def credit_hits(hit: Hit, article: Article | None) -> list[Hit]:
+    """The credit lines (byline, dateline, photo credit) of the hit's article as passages of
+    their own, placed where the article prints them; [] when it prints none."""
+    if article is None:
+        return []
+    out = []
+    for line in dict.fromkeys(x for x in (article.dateline, article.byline) if x):
+        start = article.text.find(line)
+        if start < 0:
+            continue
+        chunk = Chunk(chunk_id=f"{article.article_id}:credit:{start}", article_id=article.article_id,
+                      title=hit.title, text=line, start=start, end=start + len(line), position=-1)
+        out.append(replace(hit, chunk=chunk, rank=0, dense_score=None, bm25_score=None))
+    return out[:1]
 
 
 class Assistant:
@@ -171,13 +187,15 @@ class Assistant:
         qa/crosslingual.py), then searched again with them, so BM25 can match too."""
         qa = analyze_question(question)
         retriever = self._view[2]
-        if qa.lang != "en":
-            return retriever.search(question, k), qa
-        wide = retriever.search(question, max(k, BRIDGE_POOL))
-        bridged = bridge_question(qa, [h.title + "\n" + h.chunk.text for h in wide])
-        if bridged is None:
-            return wide[:k], qa
-        return retriever.search(f"{question} {bridged.normalized}", k), bridged
+        hits = retriever.search(question, max(k, BRIDGE_POOL) if qa.lang == "en" else k)
+        if qa.lang == "en":
+            bridged = bridge_question(qa, [h.title + "\n" + h.chunk.text for h in hits])
+            if bridged is not None:
+                qa = bridged
+                hits = retriever.search(f"{question} {bridged.normalized}", k)
+        if asks_for_credit(qa) and hits:
+            hits = credit_hits(hits[0], self.articles.get(hits[0].article_id)) + hits[:k]
+        return hits[:k + 1], qa
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, threshold: float | None = None) -> Answer:

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from qa.question import CLASSIFIERS, QuestionAnalysis, date_mentions
-from qa.text import normalize, pos_cut, split_sentences
+from qa.text import cut, normalize, pos_cut, split_sentences
 from qa.types import Hit
 
 TOP_SENTENCES = 6  # candidate spans come from this many best-covered sentences (POS cost)
@@ -364,14 +364,38 @@ def adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> float:
     B, in characters, each capped at 6, over 12. "5月份制造业PMI是[多少]" and "指数(PMI)为[50.6%]"
     share "pmi" on the left: 3/12.
     """
-    q = qa.normalized
-    left = clean(q[: qa.wh_start]).rstrip(_LINK)
-    right = clean(q[qa.wh_end :]).lstrip(_LINK)
-    before = clean(folded[:s]).rstrip(_LINK)
-    after = clean(folded[e:]).lstrip(_LINK)
-    pre = _common_suffix(left, before)
-    post = _common_suffix(right[::-1], after[::-1])  # common prefix, via the reversed strings
+    pre, post = frame(qa, folded, s, e)
     return (min(pre, 6) + min(post, 6)) / 12
+
+
+def frame(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
+    """(longest common suffix of the question before its wh-word and the sentence before the
+    span, longest common prefix of what follows each), in characters, uncapped; punctuation
+    dropped and copulas trimmed at the joins (see `adjacency`)."""
+    right = clean(qa.normalized[qa.wh_end :]).lstrip(_LINK)
+    after = clean(folded[e:]).lstrip(_LINK)
+    post = _common_suffix(right[::-1], after[::-1])
+    return left_frame(qa, folded[:s]), max((b for b in _word_ends(right) if b <= post), default=0)
+
+
+def left_frame(qa: QuestionAnalysis, before: str) -> int:
+    """Characters that the question before its wh-word and `before` share at their ends, cut
+    back to a whole word of the question (业PMI in 制造业PMI and 中型企业PMI counts as PMI)."""
+    left = clean(qa.normalized[: qa.wh_start]).rstrip(_LINK)
+    n = _common_suffix(left, clean(before).rstrip(_LINK))
+    return max((b for b in _word_ends(left[::-1], reverse=True) if b <= n), default=0)
+
+
+@lru_cache(maxsize=4096)
+def _word_ends(text: str, reverse: bool = False) -> tuple[int, ...]:
+    """Lengths of the prefixes of `text` that end at a word boundary (of the text read forwards
+    when `reverse`, for a reversed string)."""
+    words = cut(text[::-1] if reverse else text)
+    ends, n = [], 0
+    for w in (reversed(words) if reverse else words):
+        n += len(w)
+        ends.append(n)
+    return tuple(ends)
 
 
 def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:

@@ -160,3 +160,32 @@ def test_english_who_question_reads_only_names_in_the_closest_sentence() -> None
     X, cands, _ = build_candidates(qa, hits, {0: 0.7, 1: 0.8})
     scores = _english_mask(qa.answer_type, X, cands, {0: 0.7, 1: 0.8}, score_candidates(qa, hits, X, cands), False)
     assert {c[4] for c, v in zip(cands, scores) if np.isfinite(v)} >= {"number", "np"}
+
+
+def test_respectively_pairs_each_item_with_its_value() -> None:
+    text = "海关统计显示，一季度全市进口和出口分别增长8.1%和12.6%，均高于全省平均水平。"
+    assert _ask("一季度全市出口增长了多少？", text).text == "12.6%"
+    assert _ask("一季度全市进口增长了多少？", text).text == "8.1%"
+
+
+def test_a_name_glued_to_a_verb_is_cut_from_it() -> None:
+    text = "绍兴市统计局副局长王海涛介绍，上半年全市规模以上工业增加值同比增长6.8%。"
+    assert _ask("绍兴市统计局副局长是谁？", text).text == "王海涛"
+
+
+def test_credit_questions_read_the_credit_line() -> None:
+    from qa.question import analyze_question, asks_for_credit, credit_names
+
+    for q in ("这组照片是谁拍的？", "这篇报道是哪两位记者采写的？", "Who took the photos?",
+              "Which Xinhua reporter wrote the story?"):
+        assert asks_for_credit(analyze_question(q)), q
+    for q in ("记者专访了谁？", "谁担任了新一届董事长？"):
+        assert not asks_for_credit(analyze_question(q)), q
+    for line, names in (("新华社记者王小明摄", "王小明"), ("新华社杭州6月2日电(记者张三、李四)", "张三、李四"),
+                        ("（记者 陈晨）", "陈晨")):
+        s, e = credit_names(line)
+        assert line[s:e] == names
+    credit = Hit(chunk=Chunk("c0", "a1", "t", "新华社记者王小明摄", 120, 129, -1), score=1.0, rank=0,
+                 title="t", paths=("p.txt",))
+    a = select_answer("这组照片是谁拍的？", [credit, _hit(CITY, 1)[0]])
+    assert a.text == "王小明" and a.start == 125 and a.evidence == "新华社记者王小明摄" and not a.abstained
