@@ -115,7 +115,13 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
         "right_align": f["right_align"], "art_cover": coverage(weights, article),
         "absent_share": len(absent) / len(content) if content else 0.0,
         "absent_longest": min(max((len(w) for w in absent), default=0), 4) / 4,
+        "focus_sent_absent": _absent_share(qa.focus, sentence),
+        "focus_art_absent": _absent_share(qa.focus, article),
     }
+
+
+def _absent_share(words: Sequence[str], folded: str) -> float:
+    return sum(w not in folded for w in words) / len(words) if words else 0.0
 
 
 def score_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], X: np.ndarray, cands: list) -> np.ndarray:
@@ -258,19 +264,36 @@ FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may scor
 FRAME_MIN = 4  # characters of the question's frame it must repeat
 
 
+_QUOTED = re.compile(r"“([^”]{2,})”|「([^」]{2,})」|‘([^’]{2,})’|《([^》]{2,})》|\"([^\"]{2,})\"")
+_QUOTE_MARKS = "“”「」‘’《》\"'"
+
+
+def quoted_adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> int:
+    """Length of a term the question quotes that the sentence prints right next to the span
+    (quote marks skipped): 安徽“皖事通办” for “皖事通办”是哪个省的创新经验; else 0."""
+    terms = [t for m in _QUOTED.finditer(qa.normalized) for t in m.groups() if t]
+    after, before = folded[e:].lstrip(_QUOTE_MARKS), folded[:s].rstrip(_QUOTE_MARKS)
+    return max((len(t) for t in terms if after.startswith(t) or before.endswith(t)), default=0)
+
+
 def prefer_exact_frame(qa: QuestionAnalysis, X: np.ndarray, cands: list, sents: list,
                        scores: np.ndarray, best: int) -> int:
-    """A candidate of the asked kind framed by the question's own words (the question up to its
-    wh-word ends exactly where the sentence before the span ends, and so on after it) that frames
-    at least 2 characters more than the chosen one, at least FRAME_MIN, scoring within
-    FRAME_MARGIN of it: 小型企业PMI为[47.9%] for 6月份小型企业PMI是多少 over 中型企业PMI为[48.6%]."""
+    """A candidate of the asked kind framed by the question's own words that frames at least one
+    character more than the chosen one, at least FRAME_MIN, scoring within FRAME_MARGIN of it,
+    placed elsewhere. For figures and dates the frame is the question up to its wh-word ending
+    where the sentence before the span ends (and so on after it): 小型企业PMI为[47.9%] for
+    6月份小型企业PMI是多少 over 中型企业PMI为[48.6%]; for names of people, places and
+    organisations it is a term the question quotes printed beside the span (`quoted_adjacency`)."""
     compat = X[:, FEATURES.index("compat")]
-    if qa.answer_type not in _FIGURE_TYPES + ("date",):
+    figure = qa.answer_type in _FIGURE_TYPES + ("date",)
+    if not figure and qa.answer_type not in ("person", "place", "organization"):
         return best
 
     def length(i: int) -> int:
         c = cands[i]
         folded, s, e = sents[c[1]][3], c[2] - sents[c[1]][1], c[3] - sents[c[1]][1]
+        if not figure:
+            return quoted_adjacency(qa, folded, s, e)
         pairs = respectively_pairs(folded, s, e)
         if pairs and (pick := resolve_respectively(qa, pairs)) is not None:
             return left_frame(qa, pairs[pick][0])  # the value's own item frames it

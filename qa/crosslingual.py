@@ -142,7 +142,7 @@ def _translate(word: str, folded: str, syllables: list[str], index: dict) -> lis
     best first: the word itself when the text prints it (PMI, 2019), a month as N月, names by
     sound, dictionary senses (first senses and longer words first)."""
     if re.search(r"[\u4e00-\u9fff]", word):
-        return [normalize(word)]
+        return [f"“{normalize(word)}”"]  # quoted: a term the question cites verbatim
     low = word.lower()
     if word[:1].isdigit() or re.search(rf"(?<![a-z]){re.escape(low)}(?![a-z])", folded):
         return [low.rstrip(".,")]

@@ -95,6 +95,7 @@ class QuestionAnalysis:
     keywords: tuple[str, ...]
     lang: str
     date_mentions: tuple[tuple[str, int], ...]  # ("year"|"month"|"day", value)
+    focus: tuple[str, ...] = ()  # the common nouns right beside the wh-word: what is asked about
 
 
 def cn_number(s: str) -> int | None:
@@ -220,7 +221,22 @@ def analyze_question(question: str) -> QuestionAnalysis:
         left_context=tuple(w for w in left_words if _is_content(w) and not _is_wh(w)),
         right_context=tuple(w for w in right_words if _is_content(w) and not _is_wh(w)),
         keywords=keywords, lang=lang, date_mentions=date_mentions(question),
+        focus=focus_nouns(norm, ws, we) if lang == "zh" else (),
     )
+
+
+def focus_nouns(norm: str, ws: int, we: int) -> tuple[str, ...]:
+    """The common noun (2+ characters, no digits) nearest the wh-word on each side, within its
+    clause: 注册用户 in 平台有多少注册用户, 总经理 in 潍柴集团总经理是谁. Names are left out:
+    they say which thing, the focus says which fact of it."""
+    left = re.split(r"[，,；;：:、]", norm[:ws])[-1]
+    right = re.split(r"[，,；;：:、？?。！!]", norm[we:])[0]
+
+    def nouns(text: str) -> list[str]:
+        return [w for w, f in pos_cut(text) if len(w) >= 2 and f[:1] in ("n", "j")
+                and f[:2] not in ("nr", "ns", "nt", "nz") and not re.search(r"[0-9]", w)]
+
+    return tuple(dict.fromkeys(nouns(left)[-1:] + nouns(right)[:1]))
 
 
 # Who wrote the report or took the photo: the article's credit line answers, not its body.
@@ -271,6 +287,16 @@ def _subject(prev_tags: list[tuple[str, str]]) -> str:
             break
         out.append(w)
     return "".join(out)
+
+
+def _copula_subject(prev: str) -> str:
+    """X of a question "X是/为 wh-word？" (the whole noun phrase, verbs inside it included:
+    采购经理指数), else ''."""
+    norm = normalize(prev)
+    typ, ws, we = _zh_type(norm)
+    if typ == "other" and ws == len(norm) or norm[we:].strip("？?。 ") or ws < 2:
+        return ""
+    return prev[: ws - 1] if norm[ws - 1] in "是为" else ""
 
 
 def _same_kind_span(prev: str, prev_tags: list[tuple[str, str]], phrase: str) -> tuple[int, int] | None:
@@ -346,7 +372,7 @@ def rewrite_question(question: str, history: Sequence[str]) -> str:
         if span is None:
             return question
         return prev[: span[0]] + core + prev[span[1]:]
-    subject = _subject(prev_tags)
+    subject = _copula_subject(prev) or _subject(prev_tags)
     if not subject or not has_wh or not any(f.startswith(_ENTITY_TAGS) and w in subject for w, f in prev_tags):
         return question
     body = q[lead.end():] if lead else q
