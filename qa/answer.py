@@ -161,11 +161,14 @@ EN_SIM_SCALE = 300.0
 
 def _confidence(feats: dict[str, float]) -> float:
     """Logistic model: sigmoid(intercept + sum coef_i * feature_i) over the model's features;
-    for English questions sigmoid(300 x (best sentence similarity - 0.765)) x type compatibility."""
+    for English questions sigmoid(300 x (best sentence similarity - 0.765)) x type compatibility
+    (x0.25 when the span is not of the asked kind) x0.1 when the passage lacks every figure
+    the question prints."""
     if "dense_top" in feats:
         z = EN_SIM_SCALE * (feats["dense_top"] - EN_SIM_MIDPOINT)
-        # Names in an English question are spelt in Latin letters, so absent_entity says nothing.
-        rules = 0.01 if feats["date_conflict"] else 1.0
+        # Names in an English question are spelt in Latin letters, so absent_entity says nothing;
+        # its figures are not (in 2019): all of them missing from the passage means another topic.
+        rules = (0.01 if feats["date_conflict"] else 1.0) * (0.1 if feats["qnum_missing"] >= 1 else 1.0)
         return float(rules * (1.0 if feats["compat"] else 0.25) / (1 + math.exp(-z)))
     model = load_model()
     if not model:

@@ -373,6 +373,9 @@ def frame(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
     span, longest common prefix of what follows each), in characters, uncapped; punctuation
     dropped and copulas trimmed at the joins (see `adjacency`)."""
     right = clean(qa.normalized[qa.wh_end :]).lstrip(_LINK)
+    span = clean(folded[s:e])
+    # the measure word asked for may end the span (多少[家]企业 ~ [61家]企业): skip it
+    right = right[max((n for n in range(1, 4) if span.endswith(right[:n])), default=0):]
     after = clean(folded[e:]).lstrip(_LINK)
     post = _common_suffix(right[::-1], after[::-1])
     return left_frame(qa, folded[:s]), max((b for b in _word_ends(right) if b <= post), default=0)

@@ -340,10 +340,20 @@ def _same_kind_span(prev: str, prev_tags: list[tuple[str, str]], phrase: str) ->
     for k, (w, f) in enumerate(prev_tags):
         if _is_wh(w) or not f.startswith(cls) or w in STOPWORDS:
             continue
-        score = len(set(w) & set(phrase)) + (0.5 if f == head_f else 0.0)
+        # ties go to the noun after the wh-word (多少家[重点实验室]): what was counted
+        after_wh = any(_is_wh(x) for x, _ in prev_tags[:k])
+        score = len(set(w) & set(phrase)) + (0.5 if f == head_f else 0.0) + (0.25 if after_wh else 0.0)
         if score > best_score:
-            best, best_score = offs[k], score
-    return best
+            best, best_score = k, score
+    if best is None:
+        return None
+    a = b = best
+    if len(tags) >= 2 and cls == "n":  # a compound replaces the whole compound (专业研究所)
+        while a > 0 and prev_tags[a - 1][1] in ("n", "b") and not _is_wh(prev_tags[a - 1][0]):
+            a -= 1
+        while b + 1 < len(prev_tags) and prev_tags[b + 1][1] in ("n", "b") and not _is_wh(prev_tags[b + 1][0]):
+            b += 1
+    return offs[a][0], offs[b][1]
 
 
 def rewrite_question(question: str, history: Sequence[str]) -> str:

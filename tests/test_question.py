@@ -66,6 +66,10 @@ def test_english_question_language() -> None:
     (["青岛港今年完成了多少集装箱吞吐量？"], "同比增长了百分之几？", "青岛港今年同比增长了百分之几？"),
     # pronoun replaced by the last subject
     (["华为公司成立于哪一年？"], "它的总部在哪里？", "华为公司的总部在哪里？"),
+    # "X是多少": the whole X is the subject, a verb inside it (采购) included
+    (["6月份中国非制造业采购经理指数是多少？"], "比上月变化了多少？", "6月份中国非制造业采购经理指数比上月变化了多少？"),
+    # a compound replaces the whole compound of the last question
+    (["截至去年底，全省建设了多少家重点实验室？"], "那工程技术研究中心呢？", "截至去年底，全省建设了多少家工程技术研究中心？"),
 ])
 def test_rewrite_follow_ups(history: list[str], question: str, expected: str) -> None:
     assert rewrite_question(question, history) == expected
