@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,18 +16,17 @@ from typing import Any, Sequence
 import numpy as np
 
 from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_candidates, clean,
-                           complete_number, conflicts, coverage, figure_spans, fold, frame,
-                           keyword_weights, left_frame, tokens)
-from qa.question import QuestionAnalysis, analyze_question, asks_for_credit, credit_names
+                           complete_number, conflicts, coverage, fold, keyword_weights, tokens)
+from qa.question import QuestionAnalysis, analyze_question
+from qa.structured import read_structure
+from qa.refine import (FIGURE_TYPES, SPECIFIC_TYPES, STRICT_TYPES, prefer_exact_frame, prefer_typed_inner,
+                       resolve_respectively, respectively_pairs)
 from qa.text import split_sentences
 from qa.types import Answer, Hit, Source
 
 MODEL_PATH = Path(__file__).parent / "models" / "answer_scorer.json"
 _FALLBACK_THRESHOLD = 0.1  # used only when the model file is absent
 ADJACENCY_WEIGHTS: tuple[float, float] | None = None  # None: the model file's; set when tuning
-_FIGURE_TYPES = ("number", "percent", "money", "quantity")
-_STRICT_TYPES = _FIGURE_TYPES + ("date", "time", "person")  # a span of another kind is a mismatch
-_SPECIFIC_TYPES = _STRICT_TYPES + ("place", "organization")  # types that name the kind of span
 
 
 @lru_cache(maxsize=1)
@@ -102,7 +100,7 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
              if len(w) >= 2 and tag.startswith(("nr", "ns", "nt", "nz", "eng", "j")) and w != qa.wh_word]
     nouns = [w for w, tag, _, _ in tokens(qa.normalized) if len(w) >= 2 and tag.startswith("n")]
     sentence = sents[k][3]  # folded already
-    strict = qa.answer_type in _STRICT_TYPES
+    strict = qa.answer_type in STRICT_TYPES
     return {
         "type_mismatch": float(strict and f["compat"] == 0),
         "absent_entity": float(any(w not in article for w in named)),
@@ -229,115 +227,13 @@ def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int,
     else:
         top = max(dense, key=dense.get)
         in_top = np.asarray([c[1] == top for c in cands])
-    if answer_type not in _SPECIFIC_TYPES:
+    if answer_type not in SPECIFIC_TYPES:
         return np.where(in_top, scores, -np.inf)  # "what was ..." may want a figure or a name
     compat = X[:, FEATURES.index("compat")]
     best_kind = compat[in_top].max() if in_top.any() else 0.0
-    if answer_type in _FIGURE_TYPES:
+    if answer_type in FIGURE_TYPES:
         best_kind = min(best_kind, 1.0)  # "what was the index" may be a percent, a count or a sum
     return np.where(in_top & (compat >= best_kind), scores, -np.inf)
-
-
-INNER_MARGIN = 1.0  # how far below the best score a typed span inside it may rank and still win
-
-
-def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, sents: list,
-                       scores: np.ndarray) -> int:
-    """Index of the candidate to answer with: the best-scoring one, unless the question names
-    a strict kind (person, figure, date) that the best span cannot be, and the best span starts
-    with a span of exactly that kind followed by a verb, preposition or particle (赵庆河|介绍,
-    宋永峰|说, 刘庆|带着记者…) scoring within INNER_MARGIN: then that span.
-
-    News sentences glue the verb to the span that answers; the scorer, trained on encyclopaedic
-    text, often ranks the whole run first. A name that goes on (莱特那·维特莫) is not cut."""
-    best = int(np.argmax(scores))
-    compat = X[:, FEATURES.index("compat")]
-    if answer_type not in _STRICT_TYPES or compat[best] > 0:
-        return best
-    hi, k, s, e, _ = cands[best]
-    ss, folded = sents[k][1], sents[k][3]
-    starts = {ts + ss: tag for _, tag, ts, _ in tokens(folded)}
-    inner = [i for i, c in enumerate(cands)
-             if c[0] == hi and c[1] == k and c[2] == s and c[3] < e and compat[i] == 2
-             and starts.get(c[3], "x")[:1] in ("v", "p", "u", "d") and scores[i] > scores[best] - INNER_MARGIN]
-    return max(inner, key=lambda i: scores[i]) if inner else best
-
-
-FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may score
-FRAME_MIN = 4  # characters of the question's frame it must repeat
-
-
-_QUOTED = re.compile(r"“([^”]{2,})”|「([^」]{2,})」|‘([^’]{2,})’|《([^》]{2,})》|\"([^\"]{2,})\"")
-_QUOTE_MARKS = "“”「」‘’《》\"'"
-
-
-def quoted_adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> int:
-    """Length of a term the question quotes that the sentence prints right next to the span
-    (quote marks skipped): 安徽“皖事通办” for “皖事通办”是哪个省的创新经验; else 0."""
-    terms = [t for m in _QUOTED.finditer(qa.normalized) for t in m.groups() if t]
-    after, before = folded[e:].lstrip(_QUOTE_MARKS), folded[:s].rstrip(_QUOTE_MARKS)
-    return max((len(t) for t in terms if after.startswith(t) or before.endswith(t)), default=0)
-
-
-def prefer_exact_frame(qa: QuestionAnalysis, X: np.ndarray, cands: list, sents: list,
-                       scores: np.ndarray, best: int) -> int:
-    """A candidate of the asked kind framed by the question's own words that frames at least one
-    character more than the chosen one, at least FRAME_MIN, scoring within FRAME_MARGIN of it,
-    placed elsewhere. For figures and dates the frame is the question up to its wh-word ending
-    where the sentence before the span ends (and so on after it): 小型企业PMI为[47.9%] for
-    6月份小型企业PMI是多少 over 中型企业PMI为[48.6%]; for names of people, places and
-    organisations it is a term the question quotes printed beside the span (`quoted_adjacency`)."""
-    compat = X[:, FEATURES.index("compat")]
-    figure = qa.answer_type in _FIGURE_TYPES + ("date",)
-    if not figure and qa.answer_type not in ("person", "place", "organization"):
-        return best
-
-    def length(i: int) -> int:
-        c = cands[i]
-        folded, s, e = sents[c[1]][3], c[2] - sents[c[1]][1], c[3] - sents[c[1]][1]
-        if not figure:
-            return quoted_adjacency(qa, folded, s, e)
-        pairs = respectively_pairs(folded, s, e)
-        if pairs and (pick := resolve_respectively(qa, pairs)) is not None:
-            return left_frame(qa, pairs[pick][0])  # the value's own item frames it
-        return sum(frame(qa, folded, s, e))
-    b = cands[best]
-    near = [i for i in np.flatnonzero(scores > scores[best] - FRAME_MARGIN) if compat[i] >= max(compat[best], 1)
-            and not (cands[i][:2] == b[:2] and cands[i][2] < b[3] and b[2] < cands[i][3])]  # elsewhere
-    have = length(best)
-    framed = [(length(i), scores[i], i) for i in near]
-    top = max(framed, default=(0, 0.0, best))
-    return int(top[2]) if top[0] >= max(FRAME_MIN, have + 1) else best
-
-
-_LIST_SEP = re.compile(r"以及|和|、|与|及|或")
-_CLAUSE_END = "，,。；;：:！？!?"
-
-
-def respectively_pairs(folded: str, s: int, e: int) -> list[tuple[str, tuple[int, int]]]:
-    """(item, value span) pairs of the "A和B分别为X和Y" list whose values the span overlaps, in
-    the folded sentence; [] when there is none or items and values do not pair up."""
-    for m in re.finditer("分别", folded):
-        start = max(folded.rfind(c, 0, m.start()) for c in _CLAUSE_END) + 1
-        stop = min([i for c in _CLAUSE_END if (i := folded.find(c, m.end())) >= 0] + [len(folded)])
-        values = figure_spans(folded[m.end():stop], m.end())
-        if len(values) < 2 or e <= values[0][0] or s >= values[-1][1]:
-            continue
-        items = [x.strip() for x in _LIST_SEP.split(folded[start:m.start()]) if x.strip()]
-        if len(items) == len(values):
-            return list(zip(items, values))
-    return []
-
-
-def resolve_respectively(qa: QuestionAnalysis, pairs: list[tuple[str, tuple[int, int]]]) -> int | None:
-    """Which pair of a 分别 list the question asks about: the item whose own characters (those
-    no other item has) the question contains in the largest share; None on a tie."""
-    items = [item for item, _ in pairs]
-    own = [set(c for c in item if c.isalnum()) - set("".join(items[:i] + items[i + 1:]))
-           for i, item in enumerate(items)]
-    share = [len(o & set(qa.normalized)) / len(o) if o else 0.0 for o in own]
-    top = max(share, default=0.0)
-    return share.index(top) if top > 0 and share.count(top) == 1 else None
 
 
 def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | None:
@@ -370,20 +266,6 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
     return Reading(hi, (ss, se), (s, e), features)
 
 
-CREDIT_CONFIDENCE = 0.9  # a printed credit line answering "who wrote / took the photo"
-
-
-def read_credit(qa: QuestionAnalysis, hits: Sequence[Hit]) -> Reading | None:
-    """For a question about who reported or photographed: the names of the credit line passage
-    (a chunk at position -1, see Assistant) when it names someone, else None."""
-    if not hits or hits[0].chunk.position != -1 or not asks_for_credit(qa):
-        return None
-    span = credit_names(hits[0].chunk.text)
-    if span is None:
-        return None
-    return Reading(0, (0, len(hits[0].chunk.text)), span, {"credit": CREDIT_CONFIDENCE})
-
-
 def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshold: float = DEFAULT_THRESHOLD,
                   rewritten_question: str = "", analysis: QuestionAnalysis | None = None) -> Answer:
     """The best-scoring span of the hits as an Answer, or an abstention with the closest passages.
@@ -394,8 +276,9 @@ def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshol
     """
     hits = tuple(hits)
     qa = analysis or analyze_question(rewritten_question or question)
-    reading = read_credit(qa, hits) or read(qa, hits, embedder)
-    conf = reading.features.get("credit") or _confidence(reading.features) if reading else 0.0
+    located = read_structure(qa, hits)
+    reading = Reading(*located) if located else read(qa, hits, embedder)
+    conf = reading.features.get("structure") or _confidence(reading.features) if reading else 0.0
     if reading is None or conf < threshold:
         srcs = tuple(_source(h, h.chunk.start, h.chunk.end) for h in hits)
         return Answer(question=question, text="", confidence=conf, abstained=True, sources=srcs,

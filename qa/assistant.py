@@ -15,7 +15,8 @@ from qa.chunking import ChunkConfig
 from qa.crosslingual import bridge_question
 from qa.errors import ConfigError
 from qa.indexer import IngestReport, ingest, remove_paths
-from qa.question import QuestionAnalysis, analyze_question, asks_for_credit
+from qa.question import QuestionAnalysis, analyze_question
+from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
 from qa.store import (EmbeddingCache, Manifest, check_embedder, load_search_files, read_manifest,
                       read_state, size_on_disk)

@@ -24,7 +24,6 @@ from typing import Sequence
 
 from qa.question import QuestionAnalysis, analyze_question
 from qa.text import normalize
-from qa.types import Hit
 
 # English function words and question words: never bridged.
 _EN_STOP = frozenset(

@@ -239,27 +239,6 @@ def focus_nouns(norm: str, ws: int, we: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(nouns(left)[-1:] + nouns(right)[:1]))
 
 
-# Who wrote the report or took the photo: the article's credit line answers, not its body.
-_CREDIT_RE = re.compile(
-    r"(?:记者|作者|摄影师?|通讯员)(?:是|叫)?(?:谁|哪)|(?:谁|哪[一两几]?位).{0,6}(?:记者|作者|摄影|通讯员|写|拍|摄|采写|撰写|报道)"
-    r"|\bwho (?:wrote|reported|took|photographed|shot|authored)\b"
-    r"|\bwhich (?:[\w-]+ )?(?:reporters?|journalists?|photographers?|authors?)\b"
-    r"|\b(?:reporters?|journalists?|photographers?|authors?) (?:of|behind)\b")
-# The names in a credit line: after 记者/通讯员/摄影, up to 摄/报道/a closing bracket.
-_CREDIT_NAMES = re.compile(r"(?:记者|通讯员|摄影|作者)[：:\s]*([^()（）：:]+?)\s*(?:摄|报道|[)）]|$)")
-
-
-def asks_for_credit(qa: QuestionAnalysis) -> bool:
-    """True when the question asks who reported, wrote or photographed something."""
-    return qa.answer_type in ("person", "list", "other") and bool(_CREDIT_RE.search(normalize(qa.text)))
-
-
-def credit_names(line: str) -> tuple[int, int] | None:
-    """Offsets of the names in a credit line (新华社记者徐昱摄 -> 徐昱), None when it names nobody."""
-    m = _CREDIT_NAMES.search(line)
-    return m.span(1) if m else None
-
-
 def _is_wh(word: str) -> bool:
     return bool(re.fullmatch(r"多少|几|什么|哪|哪里|哪些|哪个|谁|何时|如何|怎么|怎样|为什么|为何|是否|哪儿|哪一|多久|多长|多大|多高|多远|几个|哪位", word))
 

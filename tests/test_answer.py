@@ -46,7 +46,7 @@ def _ask(question: str, *texts: str, **kw):
 
 @pytest.mark.parametrize("question, expected, typ", [
     ("6月份制造业PMI为多少？", "49.7%", "number"),  # percent; alignment beats the other numbers
-    pytest.param("6月份小型企业PMI是多少？", "47.9%", "number", marks=pytest.mark.xfail(reason="reader v1: learned scorer misses this case", strict=False)),
+    ("6月份小型企业PMI是多少？", "47.9%", "number"),  # framed by 小型企业PMI, not 中型企业PMI
     ("绍兴市上半年实际使用外资多少美元？", "8.6亿美元", "money"),
     ("绍兴市出台了多少项惠企政策？", "18项", "quantity"),
     ("今年上半年绍兴新设立外资企业多少家？", "126家", "quantity"),
@@ -117,7 +117,6 @@ def test_english_question_gets_a_span() -> None:
     assert a.text == "" or a.text in ECONOMY
 
 
-@pytest.mark.xfail(reason="reader v1: confidence/date handling not yet good enough", strict=False)
 def test_rewritten_question_is_used_and_reported() -> None:
     a = select_answer("那小型企业呢？", [_hit(ECONOMY)[0]], rewritten_question="6月份小型企业PMI是多少？")
     assert a.text == "47.9%" and a.rewritten_question == "6月份小型企业PMI是多少？"
@@ -171,21 +170,3 @@ def test_respectively_pairs_each_item_with_its_value() -> None:
 def test_a_name_glued_to_a_verb_is_cut_from_it() -> None:
     text = "绍兴市统计局副局长王海涛介绍，上半年全市规模以上工业增加值同比增长6.8%。"
     assert _ask("绍兴市统计局副局长是谁？", text).text == "王海涛"
-
-
-def test_credit_questions_read_the_credit_line() -> None:
-    from qa.question import analyze_question, asks_for_credit, credit_names
-
-    for q in ("这组照片是谁拍的？", "这篇报道是哪两位记者采写的？", "Who took the photos?",
-              "Which Xinhua reporter wrote the story?"):
-        assert asks_for_credit(analyze_question(q)), q
-    for q in ("记者专访了谁？", "谁担任了新一届董事长？"):
-        assert not asks_for_credit(analyze_question(q)), q
-    for line, names in (("新华社记者王小明摄", "王小明"), ("新华社杭州6月2日电(记者张三、李四)", "张三、李四"),
-                        ("（记者 陈晨）", "陈晨")):
-        s, e = credit_names(line)
-        assert line[s:e] == names
-    credit = Hit(chunk=Chunk("c0", "a1", "t", "新华社记者王小明摄", 120, 129, -1), score=1.0, rank=0,
-                 title="t", paths=("p.txt",))
-    a = select_answer("这组照片是谁拍的？", [credit, _hit(CITY, 1)[0]])
-    assert a.text == "王小明" and a.start == 125 and a.evidence == "新华社记者王小明摄" and not a.abstained
