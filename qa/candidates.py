@@ -57,7 +57,7 @@ CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_confl
 
 # Units of measure after a number: a measure word, or a common multi-character unit.
 _UNITS = ("周年|个小时|小时|分钟|星期|周岁|多年|余年|多天|平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
-          "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起]")
+          "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起大]")  # 大: 十大, 五大领域
 _NUM = r"(?:[0-9][0-9,.]*|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)(?:多|余)?(?:[十百千万亿]+)?"
 _RX = (
     ("percent", re.compile(rf"(?:百分之[零一二三四五六七八九十百点.0-9]+|{_NUM}\s*(?:%|‰|个百分点|成))")),
@@ -374,9 +374,14 @@ def frame(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
     dropped and copulas trimmed at the joins (see `adjacency`)."""
     right = clean(qa.normalized[qa.wh_end :]).lstrip(_LINK)
     span = clean(folded[s:e])
-    # the measure word asked for may end the span (多少[家]企业 ~ [61家]企业): skip it
-    right = right[max((n for n in range(1, 4) if span.endswith(right[:n])), default=0):]
+    # the measure word asked for may end the span (多少[家]企业 ~ [61家]企业) or stand in for
+    # the one printed (多少[个]工作专班 ~ [10大]工作专班): skip it
     after = clean(folded[e:]).lstrip(_LINK)
+    skip = max((n for n in range(1, 4) if span.endswith(right[:n])), default=0)
+    if (not skip and right[:1] and right[0] in CLASSIFIERS and not after.startswith(right[0])
+            and span[-1:] and (span[-1] in CLASSIFIERS + "多余大" or span[-1].isdigit())):
+        skip = 1
+    right = right[skip:]
     post = _common_suffix(right[::-1], after[::-1])
     return left_frame(qa, folded[:s]), max((b for b in _word_ends(right) if b <= post), default=0)
 
