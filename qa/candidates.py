@@ -386,12 +386,21 @@ def frame(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
     return left_frame(qa, folded[:s]), max((b for b in _word_ends(right) if b <= post), default=0)
 
 
+_GENERIC_CHANGE = re.compile(r"(?:变化|变动|增减|涨跌|升降|浮动)$")
+_SPECIFIC_CHANGE = re.compile(r"(?:上升|下降|回落|回升|增长|减少|提高|降低|上涨|下跌|下滑|增加|扩大|缩小|收窄|加快|放缓)$")
+
+
 def left_frame(qa: QuestionAnalysis, before: str) -> int:
     """Characters that the question before its wh-word and `before` share at their ends, cut
     back to a whole word of the question (业PMI in 制造业PMI and 中型企业PMI counts as PMI)."""
     left = clean(qa.normalized[: qa.wh_start]).rstrip(_LINK)
-    n = _common_suffix(left, clean(before).rstrip(_LINK))
-    return max((b for b in _word_ends(left[::-1], reverse=True) if b <= n), default=0)
+    before = clean(before).rstrip(_LINK)
+    bonus = 0
+    generic, specific = _GENERIC_CHANGE.search(left), _SPECIFIC_CHANGE.search(before)
+    if generic and specific:  # 比上月变化了多少 ~ 比上月回落[0.2个百分点]: any change verb matches
+        left, before, bonus = left[: generic.start()], before[: specific.start()], 2
+    n = _common_suffix(left, before)
+    return max((b for b in _word_ends(left[::-1], reverse=True) if b <= n), default=0) + (bonus if n else 0)
 
 
 @lru_cache(maxsize=4096)

@@ -181,6 +181,9 @@ def _zh_type(norm: str) -> tuple[str, int, int]:
             if _MONEY_HEAD.search(before.rstrip("是为有达约大概")):
                 return "money", m.start(), m.end()
             return "number", m.start(), m.end()
+        if head == "title" and re.match(r"名字|姓名", after) and _PERSON_HEAD.search(
+                re.sub(r"(?:叫|是|的)+$", "", norm[: m.start()])):
+            return "person", m.start(), m.end()  # 负责人叫什么名字: a person's name
         if head:
             return head, m.start(), m.end()
         if re.match(r"[两三四五六七八九十几]", wh[1:2] if wh.startswith("哪") else ""):

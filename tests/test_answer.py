@@ -170,3 +170,8 @@ def test_respectively_pairs_each_item_with_its_value() -> None:
 def test_a_name_glued_to_a_verb_is_cut_from_it() -> None:
     text = "绍兴市统计局副局长王海涛介绍，上半年全市规模以上工业增加值同比增长6.8%。"
     assert _ask("绍兴市统计局副局长是谁？", text).text == "王海涛"
+
+
+def test_a_generic_change_verb_matches_the_printed_one() -> None:
+    text = "一季度全市城镇居民人均可支配收入为15620元，比上年同期增长6.3%。"
+    assert _ask("一季度全市城镇居民人均可支配收入比上年同期变化了多少？", text).text == "6.3%"

@@ -22,6 +22,8 @@ from qa.question import analyze_question, date_mentions, rewrite_question
     ("为什么今年的油价上涨？", "reason"),
     ("这项技术是否已经投入商用？", "yesno"),
     ("How many people attended the forum?", "number"),
+    ("这家工厂的负责人叫什么名字？", "person"),
+    ("新大桥建成通车用了多长时间？", "quantity"),
     ("Who is the mayor of the city?", "person"),
 ])
 def test_answer_types(question: str, expected: str) -> None:
