@@ -60,6 +60,14 @@ def quoted_adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> int:
     return max((len(t) for t in terms if after.startswith(t) or before.endswith(t)), default=0)
 
 
+def named_adjacency(qa: QuestionAnalysis, folded: str, s: int) -> int:
+    """Length of a proper name of the question (place, person, organisation) printed right
+    before a quoted span: 贵州“[全省通办]” for 贵州探索出的创新经验是什么; else 0."""
+    before = folded[:s].rstrip(_QUOTE_MARKS)
+    return max((len(w) for w, tag, _, _ in tokens(qa.normalized)
+                if len(w) >= 2 and tag.startswith(("nr", "ns", "nt", "nz")) and before.endswith(w)), default=0)
+
+
 def prefer_exact_frame(qa: QuestionAnalysis, X: np.ndarray, cands: list, sents: list,
                        scores: np.ndarray, best: int) -> int:
     """A candidate of the asked kind framed by the question's own words that frames at least one
@@ -67,17 +75,23 @@ def prefer_exact_frame(qa: QuestionAnalysis, X: np.ndarray, cands: list, sents: 
     placed elsewhere. For figures and dates the frame is the question up to its wh-word ending
     where the sentence before the span ends (and so on after it): 小型企业PMI为[47.9%] for
     6月份小型企业PMI是多少 over 中型企业PMI为[48.6%]; for names of people, places and
-    organisations it is a term the question quotes printed beside the span (`quoted_adjacency`)."""
+    organisations it is a term the question quotes printed beside the span (`quoted_adjacency`);
+    for other questions a quoted span printed right after a name the question holds
+    (`named_adjacency`, at least 2 characters)."""
     compat = X[:, FEATURES.index("compat")]
     figure = qa.answer_type in FIGURE_TYPES + ("date",)
-    if not figure and qa.answer_type not in ("person", "place", "organization"):
+    names = qa.answer_type in ("person", "place", "organization")
+    if not figure and not names and qa.answer_type not in ("title", "other"):
         return best
+    least = FRAME_MIN if figure else 2  # a quoted term or a name is distinctive at 2 characters
 
     def length(i: int) -> int:
         c = cands[i]
         folded, s, e = sents[c[1]][3], c[2] - sents[c[1]][1], c[3] - sents[c[1]][1]
-        if not figure:
+        if names:
             return quoted_adjacency(qa, folded, s, e)
+        if not figure:
+            return named_adjacency(qa, folded, s) if c[4] == "quoted" else 0
         pairs = respectively_pairs(folded, s, e)
         if pairs and (pick := resolve_respectively(qa, pairs)) is not None:
             return left_frame(qa, pairs[pick][0])  # the value's own item frames it
@@ -88,7 +102,7 @@ def prefer_exact_frame(qa: QuestionAnalysis, X: np.ndarray, cands: list, sents: 
     have = length(best)
     framed = [(length(i), scores[i], i) for i in near]
     top = max(framed, default=(0, 0.0, best))
-    return int(top[2]) if top[0] >= max(FRAME_MIN, have + 1) else best
+    return int(top[2]) if top[0] >= max(least, have + 1) else best
 
 
 _LIST_SEP = re.compile(r"以及|和|、|与|及|或")

@@ -175,3 +175,10 @@ def test_a_name_glued_to_a_verb_is_cut_from_it() -> None:
 def test_a_generic_change_verb_matches_the_printed_one() -> None:
     text = "一季度全市城镇居民人均可支配收入为15620元，比上年同期增长6.3%。"
     assert _ask("一季度全市城镇居民人均可支配收入比上年同期变化了多少？", text).text == "6.3%"
+
+
+def test_a_quoted_name_printed_after_the_place_asked_about() -> None:
+    text = ("各地探索出一批创新经验，如杭州“最多跑一次”、宁波“甬易办”、温州“企业码”等，"
+            "已经成为全省数字化改革的样板。")
+    assert _ask("宁波探索出的创新经验是什么？", text).text.strip("“”") == "甬易办"
+    assert _ask("“企业码”是哪个城市的创新经验？", text).text == "温州"
