@@ -364,7 +364,10 @@ def adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> float:
     B, in characters, each capped at 6, over 12. "5月份制造业PMI是[多少]" and "指数(PMI)为[50.6%]"
     share "pmi" on the left: 3/12.
     """
-    pre, post = frame(qa, folded, s, e)
+    # Character counts as the ranker was trained with them (not `frame`'s whole words).
+    q = qa.normalized
+    pre = _common_suffix(clean(q[: qa.wh_start]).rstrip(_LINK), clean(folded[:s]).rstrip(_LINK))
+    post = _common_suffix(clean(q[qa.wh_end :]).lstrip(_LINK)[::-1], clean(folded[e:]).lstrip(_LINK)[::-1])
     return (min(pre, 6) + min(post, 6)) / 12
 
 
