@@ -20,7 +20,7 @@ from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_can
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import read_structure
 from qa.refine import (FIGURE_TYPES, SPECIFIC_TYPES, STRICT_TYPES, prefer_exact_frame, prefer_typed_inner,
-                       resolve_respectively, respectively_pairs)
+                       resolve_respectively, respectively_pairs, trim_function_words)
 from qa.text import split_sentences
 from qa.types import Answer, Hit, Source
 
@@ -258,6 +258,8 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
     pairs = respectively_pairs(folded, s - ss, e - ss)
     if pairs and (pick := resolve_respectively(qa, pairs)) is not None:
         s, e = (ss + x for x in pairs[pick][1])  # A和B分别为X和Y: the asked item's value
+    elif cands[best][4] in ("hole", "clause", "np"):
+        s, e = (ss + x for x in trim_function_words(folded, s - ss, e - ss))
     s, e = complete_number(hits[hi].chunk.text[:se], s, e)
     features = confidence_features(qa, hits, X, cands, sents, scores, best)
     if dense:

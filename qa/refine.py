@@ -133,3 +133,21 @@ def resolve_respectively(qa: QuestionAnalysis, pairs: list[tuple[str, tuple[int,
     share = [len(o & set(qa.normalized)) / len(o) if o else 0.0 for o in own]
     top = max(share, default=0.0)
     return share.index(top) if top > 0 and share.count(top) == 1 else None
+
+
+_LEAD_TAGS = ("d", "p", "c", "u")  # adverbs, prepositions, conjunctions, particles
+_TRAIL_WORDS = ("等", "等等", "的", "了")
+
+
+def trim_function_words(folded: str, s: int, e: int) -> tuple[int, int]:
+    """The span without the adverbs, prepositions and particles that open it or the 等/的 that
+    closes it (已在[先进材料、…、生物医药]等), when at least two words remain; sentence offsets."""
+    inside = [t for t in tokens(folded) if t[2] >= s and t[3] <= e]
+    if len(inside) < 3 or inside[0][2] != s or inside[-1][3] != e:
+        return s, e
+    a, b = 0, len(inside)
+    while b - a > 2 and inside[a][1].startswith(_LEAD_TAGS) and inside[a][0] not in "“《「(（":
+        a += 1
+    while b - a > 2 and inside[b - 1][0] in _TRAIL_WORDS:
+        b -= 1
+    return inside[a][2], inside[b - 1][3]

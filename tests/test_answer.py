@@ -182,3 +182,13 @@ def test_a_quoted_name_printed_after_the_place_asked_about() -> None:
             "已经成为全省数字化改革的样板。")
     assert _ask("宁波探索出的创新经验是什么？", text).text.strip("“”") == "甬易办"
     assert _ask("“企业码”是哪个城市的创新经验？", text).text == "温州"
+
+
+def test_function_words_at_the_edges_are_trimmed() -> None:
+    from qa.refine import trim_function_words
+    from qa.candidates import fold
+
+    text = "该市已在新能源、新材料、生物医药等领域布局了一批创新平台。"
+    s, e = text.index("已在"), text.index("领域")
+    a, b = trim_function_words(fold(text), s, e)
+    assert text[a:b] == "新能源、新材料、生物医药"
