@@ -65,7 +65,7 @@ _EN_WH: tuple[tuple[str, str], ...] = (
 _EN_WH_RE = tuple((re.compile(p), t) for p, t in _EN_WH)
 
 # Head nouns that name a class of things (general lexical categories).
-_ORG_HEAD = re.compile(r"(?:公司|集团|机构|部门|单位|组织|企业|大学|学院|学校|银行|医院|协会|委员会|政府|球队|队伍|团队|政党|党派|媒体|报社|电视台|厂商?|品牌|研究所|法院)$")
+_ORG_HEAD = re.compile(r"(?:公司|集团|出版社|通讯社|机构|部门|单位|组织|企业|大学|学院|学校|银行|医院|协会|委员会|政府|球队|队伍|团队|政党|党派|媒体|报社|电视台|厂商?|品牌|研究所|法院)$")
 _PLACE_HEAD = re.compile(r"(?:地方|地区|城市|国家|省份?|市|县|区域?|地点|位置|国|州|岛|山|河流?|湖|村|镇|港口?|机场|车站|场馆|大陆|大洲|海域|流域)$")
 _PERSON_HEAD = re.compile(r"(?:人物?|者|员|家|师|长|手|生|士|官|帝|王|后|妃|演员|歌手|作者|导演|主席|总统|教授|学者)$")
 _TITLE_HEAD = re.compile(r"(?:书|电影|作品|歌曲?|小说|节目|游戏|专辑|剧|片|杂志|报纸|名称|名字|称号)$")
@@ -156,6 +156,11 @@ def _head_type(after: str) -> str | None:
                         (_PLACE_HEAD, "place"), (_TITLE_HEAD, "title"), (_PERSON_HEAD, "person")):
             if rx.search(probe):
                 return typ
+    if not words:  # jieba read the head's modifier as a verb (哪个[出版]集团): any 2-6 character lead
+        for n in range(min(len(after), 6), 1, -1):
+            for rx, typ in ((_ORG_HEAD, "organization"), (_PLACE_HEAD, "place")):
+                if rx.search(after[:n]) and re.fullmatch(r"[\u4e00-\u9fff]+", after[:n]):
+                    return typ
     return None
 
 

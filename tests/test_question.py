@@ -23,6 +23,7 @@ from qa.question import analyze_question, date_mentions, rewrite_question
     ("这项技术是否已经投入商用？", "yesno"),
     ("How many people attended the forum?", "number"),
     ("这家工厂的负责人叫什么名字？", "person"),
+    ("这本小说是由哪个出版集团推出的？", "organization"),
     ("新大桥建成通车用了多长时间？", "quantity"),
     ("Who is the mayor of the city?", "person"),
 ])
