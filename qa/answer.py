@@ -159,7 +159,8 @@ EN_SIM_SCALE = 300.0
 
 def _confidence(feats: dict[str, float]) -> float:
     """Logistic model: sigmoid(intercept + sum coef_i * feature_i) over the model's features;
-    for English questions sigmoid(300 x (best sentence similarity - 0.765)) x type compatibility
+    for English questions that could not be bridged to Chinese words (qa/crosslingual.py)
+    sigmoid(300 x (best sentence similarity - 0.765)) x type compatibility
     (x0.25 when the span is not of the asked kind) x0.1 when the passage lacks every figure
     the question prints."""
     if "dense_top" in feats:
@@ -246,8 +247,8 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
     if not cands:
         return None
     scores = score_candidates(qa, hits, X, cands)
+    bridged = qa.lang == "en" and any("\u4e00" <= c <= "\u9fff" for w in qa.keywords for c in w)
     if dense:
-        bridged = any("\u4e00" <= c <= "\u9fff" for w in qa.keywords for c in w)
         scores = _english_mask(qa.answer_type, X, cands, dense, scores, bridged)
         if not np.isfinite(scores).any():
             return None
@@ -262,7 +263,10 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
         s, e = (ss + x for x in trim_function_words(folded, s - ss, e - ss))
     s, e = complete_number(hits[hi].chunk.text[:se], s, e)
     features = confidence_features(qa, hits, X, cands, sents, scores, best)
-    if dense:
+    if dense and not bridged:
+        # Only unbridged English questions need the similarity-based confidence: a bridged one
+        # carries the Chinese words of the passages, so the overlap features mean what the
+        # calibrated model was fitted on.
         ranked = sorted(dense.values(), reverse=True)
         features.update(dense_top=ranked[0], dense_margin=ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0))
     return Reading(hi, (ss, se), (s, e), features)
