@@ -192,3 +192,12 @@ def test_function_words_at_the_edges_are_trimmed() -> None:
     s, e = text.index("已在"), text.index("领域")
     a, b = trim_function_words(fold(text), s, e)
     assert text[a:b] == "新能源、新材料、生物医药"
+
+
+def test_asked_thing_absent_but_its_siblings_printed_abstains() -> None:
+    # The passage gives the PMI of large and small firms only: 中型企业 is asked, not printed.
+    text = ("6月份，制造业采购经理指数（PMI）为49.7%。从企业规模看，大型企业PMI为50.9%，"
+            "小型企业PMI为47.9%。")
+    a = _ask("6月份中型企业PMI是多少？", text)
+    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
+    assert _ask("6月份小型企业PMI是多少？", text).text == "47.9%"
