@@ -230,7 +230,7 @@ class Reading:
     features: dict
 
 
-def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int, float],
+def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int, float] | None,
                   scores: np.ndarray, bridged: bool) -> np.ndarray:
     """English questions: only spans of the best available kind for the asked type compete
     ("who" still wants a name), and unless the question was bridged to Chinese words
@@ -252,16 +252,17 @@ def _english_mask(answer_type: str, X: np.ndarray, cands: list, dense: dict[int,
 
 def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | None:
     """Score every candidate span of the hits; the best one with its confidence features."""
-    # Word overlap cannot place an English question in Chinese text; only then is the (slower,
-    # ~8 sentence embeddings) dense sentence similarity worth its cost.
-    use_dense = embedder is not None and hits and qa.lang == "en"
+    # Word overlap cannot place an English question in Chinese text unless it was bridged to
+    # Chinese words; only then is the (slower, up to 16 sentence embeddings) dense sentence
+    # similarity worth its cost.
+    bridged = qa.lang == "en" and any("\u4e00" <= c <= "\u9fff" for w in qa.keywords for c in w)
+    use_dense = embedder is not None and hits and qa.lang == "en" and not bridged
     dense = _dense_scores(embedder, qa, hits) if use_dense else None
     X, cands, sents = build_candidates(qa, hits, dense)
     if not cands:
         return None
     scores = score_candidates(qa, hits, X, cands)
-    bridged = qa.lang == "en" and any("\u4e00" <= c <= "\u9fff" for w in qa.keywords for c in w)
-    if dense:
+    if qa.lang == "en" and (dense or bridged):
         scores = _english_mask(qa.answer_type, X, cands, dense, scores, bridged)
         if not np.isfinite(scores).any():
             return None
