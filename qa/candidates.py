@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from qa.question import CLASSIFIERS, QuestionAnalysis, date_mentions
-from qa.text import cut, normalize, pos_cut, split_sentences
+from qa.text import normalize, pos_cut, split_sentences
 from qa.types import Hit
 
 TOP_SENTENCES = 6  # candidate spans come from this many best-covered sentences (POS cost)
@@ -59,7 +59,7 @@ CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_confl
 _UNITS = ("周年|个小时|小时|分钟|星期|周岁|多年|余年|多天|平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
           "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起大]")  # 大: 十大, 五大领域
 _NUM = r"(?:[0-9][0-9,.]*|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)(?:多|余)?(?:[十百千万亿]+)?"
-_RX = (
+ENTITY_PATTERNS = (
     ("percent", re.compile(rf"(?:百分之[零一二三四五六七八九十百点.0-9]+|{_NUM}\s*(?:%|‰|个百分点|成))")),
     ("money", re.compile(rf"(?:(?:人民币|美元|港元|欧元)\s*)?{_NUM}\s*(?:[万亿]*(?:元|美元|欧元|日元|英镑|港元|港币|卢布|美金|块钱?))")),
     ("date", re.compile(r"(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号])?"
@@ -169,7 +169,7 @@ def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int
         elif (s, e) in seen and hole:
             seen[(s, e)] = (seen[(s, e)][0], True)
 
-    for kind, rx in _RX:
+    for kind, rx in ENTITY_PATTERNS:
         for m in rx.finditer(folded):
             if any(c.isdigit() or c in "零〇一二两三四五六七八九十百千" for c in m.group()):
                 add(m.start(), m.end(), kind)
@@ -342,14 +342,14 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
 
 
 _KEEP = re.compile(r"[0-9a-z\u4e00-\u9fff]")
-_LINK = "是为有的了达在于到至"  # copulas and particles between a context word and its value
+LINK_CHARS = "是为有的了达在于到至"  # copulas and particles between a context word and its value
 
 
 def clean(text: str) -> str:
     return "".join(c for c in text if _KEEP.match(c))
 
 
-def _common_suffix(a: str, b: str) -> int:
+def common_suffix(a: str, b: str) -> int:
     n = 0
     while n < len(a) and n < len(b) and a[-1 - n] == b[-1 - n]:
         n += 1
@@ -366,79 +366,20 @@ def adjacency(qa: QuestionAnalysis, folded: str, s: int, e: int) -> float:
     """
     # Character counts as the ranker was trained with them (not `frame`'s whole words).
     q = qa.normalized
-    pre = _common_suffix(clean(q[: qa.wh_start]).rstrip(_LINK), clean(folded[:s]).rstrip(_LINK))
-    post = _common_suffix(clean(q[qa.wh_end :]).lstrip(_LINK)[::-1], clean(folded[e:]).lstrip(_LINK)[::-1])
+    pre = common_suffix(clean(q[: qa.wh_start]).rstrip(LINK_CHARS), clean(folded[:s]).rstrip(LINK_CHARS))
+    post = common_suffix(clean(q[qa.wh_end :]).lstrip(LINK_CHARS)[::-1], clean(folded[e:]).lstrip(LINK_CHARS)[::-1])
     return (min(pre, 6) + min(post, 6)) / 12
-
-
-def frame(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
-    """(longest common suffix of the question before its wh-word and the sentence before the
-    span, longest common prefix of what follows each), in characters, uncapped; punctuation
-    dropped and copulas trimmed at the joins (see `adjacency`)."""
-    right = clean(qa.normalized[qa.wh_end :]).lstrip(_LINK)
-    span = clean(folded[s:e])
-    # the measure word asked for may end the span (多少[家]企业 ~ [61家]企业) or stand in for
-    # the one printed (多少[个]工作专班 ~ [10大]工作专班): skip it
-    after = clean(folded[e:]).lstrip(_LINK)
-    skip = max((n for n in range(1, 4) if span.endswith(right[:n])), default=0)
-    if (not skip and right[:1] and right[0] in CLASSIFIERS and not after.startswith(right[0])
-            and span[-1:] and (span[-1] in CLASSIFIERS + "多余大" or span[-1].isdigit())):
-        skip = 1
-    right = right[skip:]
-    post = _common_suffix(right[::-1], after[::-1])
-    return left_frame(qa, folded[:s]), max((b for b in _word_ends(right) if b <= post), default=0)
-
-
-_GENERIC_CHANGE = re.compile(r"(?:变化|变动|增减|涨跌|升降|浮动)$")
-_SPECIFIC_CHANGE = re.compile(r"(?:上升|下降|回落|回升|增长|减少|提高|降低|上涨|下跌|下滑|增加|扩大|缩小|收窄|加快|放缓)$")
-
-
-def left_frame(qa: QuestionAnalysis, before: str) -> int:
-    """Characters that the question before its wh-word and `before` share at their ends, cut
-    back to a whole word of the question (业PMI in 制造业PMI and 中型企业PMI counts as PMI)."""
-    left = clean(qa.normalized[: qa.wh_start]).rstrip(_LINK)
-    before = clean(before).rstrip(_LINK)
-    bonus = 0
-    generic, specific = _GENERIC_CHANGE.search(left), _SPECIFIC_CHANGE.search(before)
-    if generic and specific:  # 比上月变化了多少 ~ 比上月回落[0.2个百分点]: any change verb matches
-        left, before, bonus = left[: generic.start()], before[: specific.start()], 2
-    n = _common_suffix(left, before)
-    return max((b for b in _word_ends(left[::-1], reverse=True) if b <= n), default=0) + (bonus if n else 0)
-
-
-@lru_cache(maxsize=4096)
-def _word_ends(text: str, reverse: bool = False) -> tuple[int, ...]:
-    """Lengths of the prefixes of `text` that end at a word boundary (of the text read forwards
-    when `reverse`, for a reversed string)."""
-    words = cut(text[::-1] if reverse else text)
-    ends, n = [], 0
-    for w in (reversed(words) if reverse else words):
-        n += len(w)
-        ends.append(n)
-    return tuple(ends)
 
 
 def anchor(qa: QuestionAnalysis, folded: str, s: int) -> float:
     """Length (capped at 4, over 4) of the longest question word of 2+ characters printed right
     before the span, punctuation and copulas skipped: 院长[刘庆], 江苏“[不见面审批]”."""
-    before = clean(folded[:s]).rstrip(_LINK)
+    before = clean(folded[:s]).rstrip(LINK_CHARS)
     return min(max((len(w) for w in qa.keywords if len(w) >= 2 and before.endswith(clean(w))),
                    default=0), 4) / 4
 
 
 _TRAILING_NUMBER = re.compile(r"(?:约|近|超过|逾)?[0-9][0-9,.]*$")
-
-
-def figure_spans(folded: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Non-overlapping figures (percentages, sums, dates, counts) of `folded`, left to right,
-    each the longest match at its place, shifted by `offset`."""
-    found = sorted(((m.start(), -m.end()) for kind, rx in _RX if kind != "time" for m in rx.finditer(folded)
-                    if any(c.isdigit() for c in m.group())))
-    out: list[tuple[int, int]] = []
-    for s, neg_e in found:
-        if not out or s >= out[-1][1]:
-            out.append((s, -neg_e))
-    return [(s + offset, e + offset) for s, e in out]
 
 
 def complete_number(text: str, s: int, e: int) -> tuple[int, int]:
@@ -450,7 +391,7 @@ def complete_number(text: str, s: int, e: int) -> tuple[int, int]:
         return s, e
     for start in dict.fromkeys((s, s + m.start())):
         window = fold(text[start : min(len(text), e + 12)])
-        ends = [x.end() for _, rx in _RX for x in [rx.match(window)] if x and start + x.end() > e]
+        ends = [x.end() for _, rx in ENTITY_PATTERNS for x in [rx.match(window)] if x and start + x.end() > e]
         if ends:
             return s, start + max(ends)
     return s, e

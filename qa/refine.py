@@ -8,11 +8,13 @@ values paired by 分别 (A和B分别为X和Y), a figure framed by the question's
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
-from qa.candidates import FEATURES, figure_spans, frame, left_frame, tokens
-from qa.question import QuestionAnalysis
+from qa.candidates import LINK_CHARS, ENTITY_PATTERNS, FEATURES, clean, common_suffix, tokens
+from qa.question import CLASSIFIERS, QuestionAnalysis
+from qa.text import cut
 
 FIGURE_TYPES = ("number", "percent", "money", "quantity")
 STRICT_TYPES = FIGURE_TYPES + ("date", "time", "person")  # a span of another kind is a mismatch
@@ -46,6 +48,65 @@ def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, sents: list
 
 FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may score
 FRAME_MIN = 4  # characters of the question's frame it must repeat
+
+
+def frame(qa: QuestionAnalysis, folded: str, s: int, e: int) -> tuple[int, int]:
+    """(longest common suffix of the question before its wh-word and the sentence before the
+    span, longest common prefix of what follows each), in characters, uncapped; punctuation
+    dropped and copulas trimmed at the joins (see `adjacency`)."""
+    right = clean(qa.normalized[qa.wh_end :]).lstrip(LINK_CHARS)
+    span = clean(folded[s:e])
+    # the measure word asked for may end the span (多少[家]企业 ~ [61家]企业) or stand in for
+    # the one printed (多少[个]工作专班 ~ [10大]工作专班): skip it
+    after = clean(folded[e:]).lstrip(LINK_CHARS)
+    skip = max((n for n in range(1, 4) if span.endswith(right[:n])), default=0)
+    if (not skip and right[:1] and right[0] in CLASSIFIERS and not after.startswith(right[0])
+            and span[-1:] and (span[-1] in CLASSIFIERS + "多余大" or span[-1].isdigit())):
+        skip = 1
+    right = right[skip:]
+    post = common_suffix(right[::-1], after[::-1])
+    return left_frame(qa, folded[:s]), max((b for b in _word_ends(right) if b <= post), default=0)
+
+
+_GENERIC_CHANGE = re.compile(r"(?:变化|变动|增减|涨跌|升降|浮动)$")
+_SPECIFIC_CHANGE = re.compile(r"(?:上升|下降|回落|回升|增长|减少|提高|降低|上涨|下跌|下滑|增加|扩大|缩小|收窄|加快|放缓)$")
+
+
+def left_frame(qa: QuestionAnalysis, before: str) -> int:
+    """Characters that the question before its wh-word and `before` share at their ends, cut
+    back to a whole word of the question (业PMI in 制造业PMI and 中型企业PMI counts as PMI)."""
+    left = clean(qa.normalized[: qa.wh_start]).rstrip(LINK_CHARS)
+    before = clean(before).rstrip(LINK_CHARS)
+    bonus = 0
+    generic, specific = _GENERIC_CHANGE.search(left), _SPECIFIC_CHANGE.search(before)
+    if generic and specific:  # 比上月变化了多少 ~ 比上月回落[0.2个百分点]: any change verb matches
+        left, before, bonus = left[: generic.start()], before[: specific.start()], 2
+    n = common_suffix(left, before)
+    return max((b for b in _word_ends(left[::-1], reverse=True) if b <= n), default=0) + (bonus if n else 0)
+
+
+@lru_cache(maxsize=4096)
+def _word_ends(text: str, reverse: bool = False) -> tuple[int, ...]:
+    """Lengths of the prefixes of `text` that end at a word boundary (of the text read forwards
+    when `reverse`, for a reversed string)."""
+    words = cut(text[::-1] if reverse else text)
+    ends, n = [], 0
+    for w in (reversed(words) if reverse else words):
+        n += len(w)
+        ends.append(n)
+    return tuple(ends)
+
+
+def figure_spans(folded: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Non-overlapping figures (percentages, sums, dates, counts) of `folded`, left to right,
+    each the longest match at its place, shifted by `offset`."""
+    found = sorted(((m.start(), -m.end()) for kind, rx in ENTITY_PATTERNS if kind != "time" for m in rx.finditer(folded)
+                    if any(c.isdigit() for c in m.group())))
+    out: list[tuple[int, int]] = []
+    for s, neg_e in found:
+        if not out or s >= out[-1][1]:
+            out.append((s, -neg_e))
+    return [(s + offset, e + offset) for s, e in out]
 
 
 _QUOTED = re.compile(r"“([^”]{2,})”|「([^」]{2,})」|‘([^’]{2,})’|《([^》]{2,})》|\"([^\"]{2,})\"")
