@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from qa.chunking import ChunkConfig
-from qa.crosslingual import bridge_question
+from qa.crosslingual import bridge_question, gloss_index
 from qa.errors import ConfigError
 from qa.indexer import IngestReport, ingest, remove_paths
 from qa.question import QuestionAnalysis, analyze_question
@@ -218,6 +218,13 @@ class Assistant:
             threshold=self.threshold if threshold is None else threshold,
             rewritten_question=rewritten, analysis=analysis,
         )
+
+    def warm_up(self) -> threading.Thread:
+        """Build the lazily loaded English->Chinese dictionary in a background thread (about
+        2 s), so that the first English question of a served chat does not wait for it."""
+        thread = threading.Thread(target=gloss_index, name="xunda-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def info(self) -> IndexInfo:
         """Counts, embedder and size of the index."""

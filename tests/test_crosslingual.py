@@ -37,3 +37,15 @@ def test_months_numbers_and_latin_words_carry_over() -> None:
 
 def test_nothing_to_bridge_gives_none() -> None:
     assert bridge_question(analyze_question("What is the weather like on Mars?"), PASSAGES) is None
+
+
+def test_warm_up_builds_the_dictionary_in_the_background(tmp_path) -> None:
+    from qa import Assistant
+    from qa.crosslingual import gloss_index
+    from qa.embedders import make_embedder
+
+    seeds = tmp_path / "news.txt"
+    seeds.write_text("绍兴市市长李明华表示，全市将在9月1日前完成第二批助企资金的发放。", encoding="utf-8")
+    a = Assistant.build([seeds], tmp_path / "index", make_embedder("fake"))
+    a.warm_up().join(timeout=60)
+    assert gloss_index.cache_info().currsize == 1 and "董事长" in gloss_index()["chairman"]

@@ -282,6 +282,7 @@ def serve(assistant, host: str = "127.0.0.1", port: int = 7860, share: bool = Fa
     if auth is None:
         auth = os.environ.get("XUNDA_AUTH") or None
     credentials = parse_auth(auth) if auth else None
+    assistant.warm_up()
     return launch(build_app(assistant), host=host, port=port, share=share, auth=credentials,
                   block=block)
 
