@@ -80,19 +80,15 @@ BRIDGE_POOL = 20  # passages an English question's words are looked up in
 
 
 def credit_hits(hit: Hit, article: Article | None) -> list[Hit]:
-    """The credit lines (byline, dateline, photo credit) of the hit's article as passages of
-    their own, placed where the article prints them; [] when it prints none."""
-    if article is None:
-        return []
-    out = []
-    for line in dict.fromkeys(x for x in (article.dateline, article.byline) if x):
-        start = article.text.find(line)
-        if start < 0:
-            continue
-        chunk = Chunk(chunk_id=f"{article.article_id}:credit:{start}", article_id=article.article_id,
-                      title=hit.title, text=line, start=start, end=start + len(line), position=-1)
-        out.append(replace(hit, chunk=chunk, rank=0, dense_score=None, bm25_score=None))
-    return out[:1]
+    """The first credit line (dateline, else byline or photo credit) the hit's article prints,
+    as a passage of its own placed where it is printed; [] when it prints none."""
+    for line in (article.dateline, article.byline) if article else ():
+        start = article.text.find(line) if line else -1
+        if start >= 0:
+            chunk = Chunk(chunk_id=f"{article.article_id}:credit:{start}", article_id=article.article_id,
+                          title=hit.title, text=line, start=start, end=start + len(line), position=-1)
+            return [replace(hit, chunk=chunk, rank=0, dense_score=None, bm25_score=None)]
+    return []
 
 
 class Assistant:

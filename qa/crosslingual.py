@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
+from qa.candidates import fold
 from qa.question import QuestionAnalysis, analyze_question
 from qa.text import normalize
 
@@ -79,6 +80,11 @@ def gloss_index() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v, key=lambda w: (min(v[w], 2), -len(w)))) for k, v in index.items()}
 
 
+_IRREGULAR = {"took": "take", "taken": "take", "wrote": "write", "written": "write", "won": "win",
+              "got": "get", "made": "make", "held": "hold", "led": "lead", "paid": "pay",
+              "sold": "sell", "bought": "buy", "built": "build", "began": "begin"}
+
+
 def _lemmas(word: str) -> list[str]:
     """The word and its likely dictionary forms (plural, past, gerund stripped)."""
     w = word.lower()
@@ -87,11 +93,8 @@ def _lemmas(word: str) -> list[str]:
                          ("ing", ""), ("ing", "e")):
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             out.append(w[: len(w) - len(suffix)] + repl)
-    irregular = {"took": "take", "taken": "take", "wrote": "write", "written": "write", "won": "win",
-                 "got": "get", "made": "make", "held": "hold", "led": "lead", "paid": "pay",
-                 "sold": "sell", "bought": "buy", "built": "build", "began": "begin", "staff": "staff"}
-    if w in irregular:
-        out.append(irregular[w])
+    if w in _IRREGULAR:
+        out.append(_IRREGULAR[w])
     return list(dict.fromkeys(out))
 
 
@@ -172,20 +175,11 @@ def _compound(items: list[tuple[str, bool]], k: int, folded: str, index: dict) -
     return [], 0
 
 
-def fold_pool(texts: Sequence[str]) -> str:
-    """The texts joined and folded for matching (simplified, lower case)."""
-    text = "\n".join(texts)
-    folded = normalize(text)
-    if len(folded) != len(text):
-        folded = "".join(normalize(c) if len(normalize(c)) == 1 else c for c in text)
-    return folded
-
-
 def bridge_question(qa: QuestionAnalysis, pool: Sequence[str]) -> QuestionAnalysis | None:
     """A Chinese analysis of the English question `qa`, made of the words of the `pool` texts
     (retrieved passages) it means, keeping the English answer type; None when no word could be
     bridged. Its `normalized` text is the Chinese pseudo-question (keywords, then a wh-word)."""
-    folded = fold_pool(pool)
+    folded = fold("\n".join(pool))
     syllables = _syllables(folded)
     index = gloss_index()
     groups: list[list[str]] = [[]]  # Chinese words per prepositional segment, English order
