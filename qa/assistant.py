@@ -190,9 +190,10 @@ class Assistant:
             if bridged is not None:
                 qa = bridged
                 hits = retriever.search(f"{question} {bridged.normalized}", k)
-        if asks_for_credit(qa) and hits:
-            hits = credit_hits(hits[0], self.articles.get(hits[0].article_id)) + hits[:k]
-        return hits[:k + 1], qa
+        hits = hits[:k]
+        if asks_for_credit(qa) and hits:  # the credit line goes first, beside the k passages
+            hits = credit_hits(hits[0], self.articles.get(hits[0].article_id)) + hits
+        return hits, qa
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
             k: int | None = None, threshold: float | None = None) -> Answer:

@@ -49,3 +49,13 @@ def test_warm_up_builds_the_dictionary_in_the_background(tmp_path) -> None:
     a = Assistant.build([seeds], tmp_path / "index", make_embedder("fake"))
     a.warm_up().join(timeout=60)
     assert gloss_index.cache_info().currsize == 1 and "董事长" in gloss_index()["chairman"]
+
+
+def test_english_question_without_chinese_words_gets_k_passages(tmp_path) -> None:
+    from qa import Assistant
+    from qa.embedders import make_embedder
+
+    doc = tmp_path / "news.txt"
+    doc.write_text("\n\n".join(f"第{i}段：绍兴市今年新设立外资企业{i}家。" * 20 for i in range(1, 9)), encoding="utf-8")
+    a = Assistant.build([doc], tmp_path / "index", make_embedder("fake"))
+    assert len(a.retrieve("What is the weather like on Mars?", k=3)) <= 3
