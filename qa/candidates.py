@@ -15,11 +15,11 @@ from typing import Sequence
 import numpy as np
 
 from qa.question import CLASSIFIERS, QuestionAnalysis, date_mentions
+from qa.spans import EDGE_STOP, ENTITY_PATTERNS, PUNCT, SPEECH, sentence_spans
 from qa.text import normalize, pos_cut, split_sentences
 from qa.types import Hit
 
 TOP_SENTENCES = 6  # candidate spans come from this many best-covered sentences (POS cost)
-MAX_SPAN = 40
 
 TYPES = ("number", "percent", "money", "quantity", "date", "time", "person", "organization",
          "place", "title", "list", "description", "reason", "yesno", "other")
@@ -55,31 +55,13 @@ FEATURES = (
 CONF_FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "date_conflict",
                  "qnum_missing", "compat", "hit_rank", "left_align", "right_align")
 
-# Units of measure after a number: a measure word, or a common multi-character unit.
-_UNITS = ("周年|个小时|小时|分钟|星期|周岁|多年|余年|多天|平方千米|平方公里|平方米|立方米|千米|公里|公斤|千克|公顷|标准箱|人次|个月|余个|多个|多名|多家|多项|余项|余家|余名|余人|多人"
-          "|[人个名家项次种座件台辆吨米年岁天位部届场条所只头株倍册卷集期亩户间栋层票例起大]")  # 大: 十大, 五大领域
-_NUM = r"(?:[0-9][0-9,.]*|[零〇一二两三四五六七八九十百千]+(?:点[零一二三四五六七八九]+)?)(?:多|余)?(?:[十百千万亿]+)?"
-ENTITY_PATTERNS = (
-    ("percent", re.compile(rf"(?:百分之[零一二三四五六七八九十百点.0-9]+|{_NUM}\s*(?:%|‰|个百分点|成))")),
-    ("money", re.compile(rf"(?:(?:人民币|美元|港元|欧元)\s*)?{_NUM}\s*(?:[万亿]*(?:元|美元|欧元|日元|英镑|港元|港币|卢布|美金|块钱?))")),
-    ("date", re.compile(r"(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号])?"
-                        r"|(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]"
-                        r"|(?:公元前?)?(?:[0-9]{2,4}|[〇零一二三四五六七八九]{2,4})年(?:代|初|末|底)?|[0-9一二三四五六七八九十]+世纪(?:[0-9]+年代)?")),
-    ("time", re.compile(r"[0-9]{1,2}[:：][0-9]{2}|(?:凌晨|上午|中午|下午|晚上|傍晚)?[0-9一二三四五六七八九十]{1,3}[点时](?:[0-9一二三四五六七八九十]{1,3}分|半)?")),
-    ("number", re.compile(rf"(?:约|近|超过|逾|第)?{_NUM}(?:\s*(?:{_UNITS}))?|[0-9][0-9,.]*")),
-)
-_QUOTES = re.compile(r"《[^《》]{1,30}》|“[^“”]{1,30}”|「[^「」]{1,30}」|『[^『』]{1,30}』|\"[^\"]{1,30}\"")
-_PUNCT = set("，,。！？!?；;：:、（）()【】[]《》“”‘’「」『』\"' …—-·/")
-_CLAUSE_PUNCT = set("，,。！？!?；;：:（）()")
-_EDGE_STOP = {"的", "是", "为", "了", "在", "于", "和", "与", "及", "也", "都", "就", "被", "把", "对", "将", "由", "并", "而", "其", "即"}
 # Last characters that mark a place name or an organisation in Chinese (general morphology).
 _PLACE_END = set("省市县区镇乡村州国岛山河湖江海路街洲湾港")
 _ORG_END = ("公司", "集团", "大学", "学院", "学校", "医院", "委员会", "协会", "中心", "研究院", "研究所",
             "银行", "部", "局", "厅", "署", "社", "党", "队", "团", "台", "报", "馆", "厂", "院", "所", "会")
 # The measure word a count question asks for: classifiers, plus nouns used as units (多少人, 几岁).
 _ASKED_UNIT = re.compile(f"[{CLASSIFIERS}人岁天年]")
-_SPEECH = "说讲称道"  # verbs of saying that jieba glues to a name
-_NP_TAGS = ("n", "nr", "ns", "nt", "nz", "eng", "j", "b", "m", "q", "vn", "an", "l", "i", "t", "s", "f", "x")
+
 
 
 def fold(text: str) -> str:
@@ -92,7 +74,7 @@ def fold(text: str) -> str:
 
 def _pos_class(tag: str, word: str) -> int:
     if tag == "x":
-        return POS_CLASSES.index("punct" if all(c in _PUNCT or c.isspace() for c in word) else "x")
+        return POS_CLASSES.index("punct" if all(c in PUNCT or c.isspace() for c in word) else "x")
     for k, c in ((("nr",), "nr"), (("ns",), "ns"), (("nt",), "nt"), (("nz",), "nz"), (("vn",), "vn"), (("eng",), "eng")):
         if tag.startswith(k):
             return POS_CLASSES.index(c)
@@ -107,7 +89,7 @@ def tokens(folded: str) -> tuple[tuple[str, str, int, int], ...]:
         i = folded.find(w, pos)
         if i < 0:
             continue
-        if f.startswith("nr") and len(w) >= 3 and w[-1] in _SPEECH:
+        if f.startswith("nr") and len(w) >= 3 and w[-1] in SPEECH:
             # jieba glues a verb of saying to a name it does not know (文韬说): split it off.
             out += [(w[:-1], f, i, i + len(w) - 1), (w[-1], "v", i + len(w) - 1, i + len(w))]
         else:
@@ -148,86 +130,6 @@ def conflicts(qa: QuestionAnalysis, folded: str, hit_date: str) -> tuple[float, 
     return conflict, missing
 
 
-def _split_surname(toks: tuple, a: int) -> bool:
-    """Token a is a one-character surname that jieba cut from its given name (胡|飞跃)."""
-    w, tag = toks[a][0], toks[a][1]
-    return (tag.startswith("nr") and len(w) == 1 and a + 1 < len(toks)
-            and 1 <= len(toks[a + 1][0]) <= 2 and toks[a + 1][0] not in _PUNCT)
-
-
-def _spans(folded: str, toks: tuple, matched: list[bool]) -> list[tuple[int, int, str, bool]]:
-    """Candidate (start, end, kind, is_hole) spans of one folded sentence."""
-    seen: dict[tuple[int, int], tuple[str, bool]] = {}
-
-    def add(s: int, e: int, kind: str, hole: bool = False) -> None:
-        while s < e and (folded[s] in _PUNCT or folded[s].isspace()) and folded[s] not in "《“「『(（":
-            s += 1
-        while e > s and (folded[e - 1] in _PUNCT or folded[e - 1].isspace()) and folded[e - 1] not in "》”」』)）%":
-            e -= 1
-        if 0 < e - s <= MAX_SPAN and (s, e) not in seen:
-            seen[(s, e)] = (kind, hole)
-        elif (s, e) in seen and hole:
-            seen[(s, e)] = (seen[(s, e)][0], True)
-
-    for kind, rx in ENTITY_PATTERNS:
-        for m in rx.finditer(folded):
-            if any(c.isdigit() or c in "零〇一二两三四五六七八九十百千" for c in m.group()):
-                add(m.start(), m.end(), kind)
-    for m in _QUOTES.finditer(folded):
-        add(m.start(), m.end(), "quoted")
-        add(m.start() + 1, m.end() - 1, "quoted")
-    n = len(toks)
-    # noun-phrase runs and their sub-runs (up to 4 tokens)
-    i = 0
-    while i < n:
-        if not toks[i][1].startswith(_NP_TAGS) or toks[i][0] in _PUNCT:
-            i += 1
-            continue
-        j = i
-        while j < n and toks[j][1].startswith(_NP_TAGS) and toks[j][0] not in _PUNCT:
-            j += 1
-        for a in range(i, j):
-            for b in range(a + 1, min(j, a + 4) + 1):
-                if _split_surname(toks, b - 1):
-                    continue  # 负责人胡 | 飞跃: a run may not end inside a name
-                last = toks[b - 1][1]
-                kind = "person" if last.startswith("nr") else "place" if last.startswith("ns") else "organization" if last.startswith("nt") else "np"
-                add(toks[a][2], toks[b - 1][3], kind)
-        if j - i > 4:
-            add(toks[i][2], toks[j - 1][3], "np")
-        i = j
-    # person names jieba splits: surname + given name (胡|飞跃); `tokens` unglues name + 说
-    for a, (w, tag, ts, te) in enumerate(toks):
-        if _split_surname(toks, a):
-            nxt = toks[a + 1][0]
-            add(ts, toks[a + 1][3] - (1 if len(nxt) == 2 and nxt[-1] in _SPEECH else 0), "person")
-    # holes: runs of tokens that are not question words, within a clause
-    i = 0
-    while i < n:
-        if matched[i] or toks[i][0] in _CLAUSE_PUNCT:
-            i += 1
-            continue
-        j = i
-        while j < n and not matched[j] and toks[j][0] not in _CLAUSE_PUNCT:
-            j += 1
-        a, b = i, j
-        while a < b and toks[a][0] in _EDGE_STOP:
-            a += 1
-        while b > a and toks[b - 1][0] in _EDGE_STOP:
-            b -= 1
-        if a < b:
-            add(toks[a][2], toks[b - 1][3], "hole", True)
-        i = j
-    # clauses
-    s = 0
-    for k, c in enumerate(folded + "，"):
-        if c in _CLAUSE_PUNCT:
-            if k > s:
-                add(s, k, "clause")
-            s = k + 1
-    return [(s, e, k, h) for (s, e), (k, h) in seen.items()]
-
-
 def _align(toks: tuple, matched_words: list[str], q_words: set[str], start: int, end: int, before: bool) -> float:
     """Proximity-weighted share of context words found before (or after) the span: sum w*exp(-d/8)."""
     if not q_words:
@@ -248,7 +150,7 @@ def _match_word(w: str, kw: set[str], qnorm: str) -> str:
     """The question word a sentence token stands for ('' when none)."""
     if w in kw:
         return w
-    if len(w) >= 2 and w in qnorm and w not in _EDGE_STOP:
+    if len(w) >= 2 and w in qnorm and w not in EDGE_STOP:
         return w
     for k in kw:
         if len(k) >= 2 and (k in w or w in k and len(w) >= 2):
@@ -313,14 +215,14 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
         mw = [_match_word(w, kw, qn) for w, _, _, _ in toks]
         matched = [bool(m) for m in mw]
         qpos = [(s, e) for (w, _, s, e), m in zip(toks, matched) if m]
-        holes = [(s, e) for s, e, _, h in _spans(f, toks, matched) if h]
-        for s, e, kind, is_hole in _spans(f, toks, matched):
+        holes = [(s, e) for s, e, _, h in sentence_spans(f, toks, matched) if h]
+        for s, e, kind, is_hole in sentence_spans(f, toks, matched):
             span = f[s:e]
             inside = [t for t in toks if t[2] >= s and t[3] <= e] or [t for t in toks if t[2] < e and t[3] > s]
             before = f[:s].rstrip(" 的是为了：:于在")
             after = f[e:].lstrip(" 的是为了")
-            prev_tok = next((m for (w, _, _, te), m in zip(reversed(toks), reversed(mw)) if te <= len(before) and w not in _EDGE_STOP), "")
-            next_tok = next((m for (w, _, ts, _), m in zip(toks, mw) if ts >= len(f) - len(after) and w not in _EDGE_STOP), "")
+            prev_tok = next((m for (w, _, _, te), m in zip(reversed(toks), reversed(mw)) if te <= len(before) and w not in EDGE_STOP), "")
+            next_tok = next((m for (w, _, ts, _), m in zip(toks, mw) if ts >= len(f) - len(after) and w not in EDGE_STOP), "")
             d = min([abs(s - qe) for _, qe in qpos if qe <= s] + [abs(qs - e) for qs, _ in qpos if qs >= e] + [30])
             rows.append((
                 qtype, KINDS.index(kind), _COMPAT.get(qa.answer_type, {}).get(kind, 0),
@@ -334,7 +236,7 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
                 cover, cc, rank_of[k], best_cover - cover, hi, hits[hi].score / top_score if top_score > 0 else 0.0,
                 s / max(len(f), 1), d, float(any(c.isdigit() for c in span)), wh_pos, len(left), len(right),
                 dense.get(k, 0.0) if dense else 0.0,
-                float(s == 0 or f[s - 1] in _PUNCT), float(e == len(f) or f[e] in _PUNCT),
+                float(s == 0 or f[s - 1] in PUNCT), float(e == len(f) or f[e] in PUNCT),
                 adjacency(qa, f, s, e), anchor(qa, f, s), unit_match(unit, f, s, e), suffix_class(span),
             ))
             cands.append((hi, k, ss + s, ss + e, kind))

@@ -71,13 +71,16 @@ _PERSON_HEAD = re.compile(r"(?:人物?|者|员|家|师|长|手|生|士|官|帝|�
 _TITLE_HEAD = re.compile(r"(?:书|电影|作品|歌曲?|小说|节目|游戏|专辑|剧|片|杂志|报纸|名称|名字|称号)$")
 _MONEY_HEAD = re.compile(r"(?:钱|元|资金|费用?|金额|价格?|价钱|收入|成本|投资|利润|营收|税|工资|薪|款|贷款|补贴|奖金)$")
 _PERCENT_HEAD = re.compile(r"(?:率|比例|比重|占比|百分比|增幅|降幅|涨幅|跌幅|增速)$")
-_DATE_HEAD = re.compile(r"^(?:年|月|日|天|号|年份|月份|时候|时间|时期|年代|世纪|季度)")
+_DATE_HEAD = re.compile(r"(?:年|月|日|天|号|年份|月份|时候|时间|时期|年代|世纪|季度|年度|年间|日子|时节)")
 
 # Measure words (classifiers) that follow 多少/几 when a count of things is asked.
 CLASSIFIERS = "个家项所名位座条只件台辆种次部批户套间张本株头匹栋幢艘架吨亩场届期支枚颗层"
 _CLASSIFIER = re.compile(f"[{CLASSIFIERS}]")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _DATE_RE = re.compile(r"([0-9]{2,4}|[零〇一二三四五六七八九]{2,4})年|([0-9]{1,2}|[一二三四五六七八九十]{1,3})月|([0-9]{1,2}|[一二三四五六七八九十]{1,3})[日号]")
+# A date the question compares against (较4月, 比2019年) is not the period it asks about.
+_COMPARED_WITH = re.compile(r"(?:较|比起?|相比|同比|环比)(?:(?:[0-9]{2,4}|[零〇一二三四五六七八九]{2,4})年)?"
+                            r"(?:(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})月份?)?")
 _EN_MONTHS = ("january february march april may june july august september october november december").split()
 
 
@@ -148,9 +151,9 @@ def _head_type(after: str) -> str | None:
         words.append(w)
     head = "".join(words) or after[:6]
     for w in words[:2]:
-        if _DATE_HEAD.match(w):
+        if _DATE_HEAD.fullmatch(w):  # 月份 is a date; 日本 is not
             return "date"
-    for probe in ([words[0]] if words else []) + [head]:
+    for probe in [head] + ([words[0]] if words else []):  # 德国企业 is a firm, not a country
         probe = probe.rstrip("？?。，, ")
         for rx, typ in ((_MONEY_HEAD, "money"), (_PERCENT_HEAD, "percent"), (_ORG_HEAD, "organization"),
                         (_PLACE_HEAD, "place"), (_TITLE_HEAD, "title"), (_PERSON_HEAD, "person")):
@@ -229,7 +232,7 @@ def analyze_question(question: str) -> QuestionAnalysis:
         text=question, normalized=norm, answer_type=typ, wh_word=norm[ws:we], wh_start=ws, wh_end=we,
         left_context=tuple(w for w in left_words if _is_content(w) and not _is_wh(w)),
         right_context=tuple(w for w in right_words if _is_content(w) and not _is_wh(w)),
-        keywords=keywords, lang=lang, date_mentions=date_mentions(question),
+        keywords=keywords, lang=lang, date_mentions=date_mentions(_COMPARED_WITH.sub("", norm)),
         focus=focus_nouns(norm, ws, we) if lang == "zh" else (),
     )
 
@@ -270,7 +273,11 @@ def _last_question(history: Sequence[str]) -> str:
 def _subject(prev_tags: list[tuple[str, str]]) -> str:
     """The words of a question before its first verb/wh-word (its subject or topic)."""
     out: list[str] = []
-    for w, f in prev_tags:
+    for k, (w, f) in enumerate(prev_tags):
+        nxt = prev_tags[k + 1][1] if k + 1 < len(prev_tags) else ""
+        if w in ("至", "到", "-", "~") and out and nxt.startswith(("m", "t")):
+            out.append(w)  # a period (1月至4月) opens the topic; its 至 is no preposition
+            continue
         if f.startswith(("v", "p", "d", "r", "c", "u")) or _is_wh(w) or f == "x" and not w.isalnum():
             break
         out.append(w)

@@ -12,7 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.candidates import LINK_CHARS, ENTITY_PATTERNS, FEATURES, clean, common_suffix, tokens
+from qa.candidates import LINK_CHARS, FEATURES, clean, common_suffix, tokens
+from qa.spans import ENTITY_PATTERNS
 from qa.question import CLASSIFIERS, QuestionAnalysis
 from qa.text import cut
 
@@ -44,6 +45,21 @@ def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, sents: list
              if c[0] == hi and c[1] == k and c[2] == s and c[3] < e and compat[i] == 2
              and starts.get(c[3], "x")[:1] in ("v", "p", "u", "d") and scores[i] > scores[best] - INNER_MARGIN]
     return max(inner, key=lambda i: scores[i]) if inner else best
+
+
+ORG_MARGIN = 2.0  # how far below the best score a named organisation in its sentence may rank
+
+
+def prefer_named_org(answer_type: str, X: np.ndarray, cands: list, scores: np.ndarray, best: int) -> int:
+    """For "which company/organisation" questions: the best span, unless it does not end like an
+    organisation name (公司, 集团, 大学 ...) while a span of its sentence that does scores
+    within ORG_MARGIN: then that one (a quoted description before 俊富集团 is not the company)."""
+    suffix = X[:, FEATURES.index("suffix_class")]
+    if answer_type != "organization" or suffix[best] == 2:
+        return best
+    same = [i for i, c in enumerate(cands) if c[:2] == cands[best][:2] and suffix[i] == 2
+            and c[4] == "organization" and scores[i] > scores[best] - ORG_MARGIN]
+    return max(same, key=lambda i: scores[i]) if same else best
 
 
 FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may score

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.candidates import (_spans, asked_unit, complete_number, fold, suffix_class, tokens,
+from qa.spans import sentence_spans
+from qa.candidates import (asked_unit, complete_number, fold, suffix_class, tokens,
                            unit_match)
 from qa.question import analyze_question
 
@@ -12,7 +13,7 @@ def _candidates(sentence: str) -> dict[str, str]:
     """Span text -> kind for every candidate span of one sentence (no question words matched)."""
     f = fold(sentence)
     toks = tokens(f)
-    return {sentence[s:e]: kind for s, e, kind, _ in _spans(f, toks, [False] * len(toks))}
+    return {sentence[s:e]: kind for s, e, kind, _ in sentence_spans(f, toks, [False] * len(toks))}
 
 
 def test_a_name_glued_to_a_verb_of_saying_is_split() -> None:

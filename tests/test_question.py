@@ -26,6 +26,8 @@ from qa.question import analyze_question, date_mentions, rewrite_question
     ("这本小说是由哪个出版集团推出的？", "organization"),
     ("新大桥建成通车用了多长时间？", "quantity"),
     ("Who is the mayor of the city?", "person"),
+    ("哪家德国企业在园区设立了研发中心？", "organization"),  # a firm, not a country (德国)
+    ("哪家日本企业给园区发来了感谢信？", "organization"),  # 日本企业: 日本 is no date head
 ])
 def test_answer_types(question: str, expected: str) -> None:
     assert analyze_question(question).answer_type == expected
@@ -73,6 +75,8 @@ def test_english_question_language() -> None:
     (["6月份中国非制造业采购经理指数是多少？"], "比上月变化了多少？", "6月份中国非制造业采购经理指数比上月变化了多少？"),
     # a compound replaces the whole compound of the last question
     (["截至去年底，全省建设了多少家重点实验室？"], "那工程技术研究中心呢？", "截至去年底，全省建设了多少家工程技术研究中心？"),
+    # a period opening the last question (1月至5月) stays with its subject
+    (["1月至5月丽水市为多少家企业办理了出口退税？"], "退税金额一共是多少？", "1月至5月丽水市退税金额一共是多少？"),
 ])
 def test_rewrite_follow_ups(history: list[str], question: str, expected: str) -> None:
     assert rewrite_question(question, history) == expected
@@ -85,3 +89,10 @@ def test_rewrite_follow_ups(history: list[str], question: str, expected: str) ->
 ])
 def test_non_follow_ups_unchanged(history: list[str], question: str) -> None:
     assert rewrite_question(question, history) == question
+
+
+def test_a_compared_month_is_not_the_month_asked_about() -> None:
+    # 较4月: April is the base of the comparison, the figures asked about are May's.
+    assert analyze_question("两个分项指数较4月分别回升了多少？").date_mentions == ()
+    assert analyze_question("5月份PMI比上月回落了多少？").date_mentions == (("month", 5),)
+    assert analyze_question("2023年营收比2022年增长多少？").date_mentions == (("year", 2023),)

@@ -1,0 +1,39 @@
+"""Candidate spans of one sentence (qa/spans.py) on real Chinese news sentences."""
+from __future__ import annotations
+
+from qa.candidates import fold, tokens
+from qa.spans import org_names, sentence_spans
+
+
+def _spans(sentence: str) -> dict[str, str]:
+    f = fold(sentence)
+    toks = tokens(f)
+    return {sentence[s:e]: kind for s, e, kind, _ in sentence_spans(f, toks, [False] * len(toks))}
+
+
+def _orgs(sentence: str) -> list[str]:
+    f = fold(sentence)
+    return [sentence[s:e] for s, e in org_names(f, tokens(f))]
+
+
+def test_an_organisation_name_jieba_splits_is_read_back_from_its_suffix() -> None:
+    # jieba cuts 俊富|集团 and tags 俊富 an adjective; the name stops at 的.
+    assert "俊富集团" in _orgs("最终看中了位于高新区的俊富集团。")
+    assert _spans("最终看中了位于高新区的俊富集团。")["俊富集团"] == "organization"
+
+
+def test_an_organisation_name_keeps_its_parenthesised_part() -> None:
+    names = _orgs("5月6日，韩企三星(中国)投资有限公司向园区捐赠了一批物资。")
+    assert any(n.endswith("三星(中国)投资有限公司") for n in names)
+    assert "投资有限公司" not in [n for n in names if n.startswith("(")]
+
+
+def test_a_bare_suffix_or_a_determiner_is_no_organisation_name() -> None:
+    names = _orgs("该公司与全国大学生创业联盟签约，有限公司的股东随后变更。")
+    assert "有限公司" not in names and "该公司" not in names
+
+
+def test_no_span_opens_a_quote_it_does_not_close() -> None:
+    spans = _spans("通过聘请产业顾问作为‘伯乐’，为研究院推荐‘千里马’担任项目经理。")
+    assert "伯乐" in spans and "千里马" in spans
+    assert all(s.count("‘") == s.count("’") for s in spans)
