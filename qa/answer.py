@@ -128,7 +128,7 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
 # calendar units: a race time (12秒87) or an orbit (15小时) is a fair answer to 成绩/周期是多少.
 _TIME_MEASURE = re.compile(r"[0-9零〇一二两三四五六七八九十百千万]+(?:多|余)?(?:周年|年|个月|月|日(?!元)|号|世纪)")
 _TIME_ASKED = re.compile(r"年|月|日|天|小时|时间|久|周|岁|分钟|世纪|秒|时候|届|期|龄")
-_DATES_SAID = re.compile(r"(?:今|去|明|前|当|每|本|上|下)(?:年|月)|[0-9零〇一二三四五六七八九十]+(?:年|月份?|日|号)")
+_DATES_SAID = re.compile(r"(?:今|去|明|前|当|每|本|上|下)(?:年|月|届|期)|同期|[0-9零〇一二三四五六七八九十]+(?:年|月份?|日|号)")
 # Suffixes that make names of one kind (东阳市 and 义乌市, two 公司): a sentence printing
 # another name with the asked name's suffix is about that other place or organisation.
 _NAME_SUFFIXES = ("公司", "集团", "大学", "学院", "医院", "银行") + tuple("省市县区镇乡村")
