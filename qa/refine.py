@@ -62,6 +62,41 @@ def prefer_named_org(answer_type: str, X: np.ndarray, cands: list, scores: np.nd
     return max(same, key=lambda i: scores[i]) if same else best
 
 
+HEAD_MARGIN = 1.5  # how far below the best score a span naming the asked noun may rank
+
+
+def asked_head(qa: QuestionAnalysis) -> str:
+    """The noun after 哪 and its measure word (哪栋[楼], 哪次[会议]), or ''."""
+    if not qa.wh_word.startswith("哪") or qa.lang != "zh":
+        return ""
+    after = qa.normalized[qa.wh_end:]
+    after = after[1:] if after[:1] and after[0] in CLASSIFIERS else after
+    words = cut(after[:6])
+    return words[0] if words and re.fullmatch(r"[\u4e00-\u9fff]{1,3}", words[0]) else ""
+
+
+def prefer_named_head(qa: QuestionAnalysis, cands: list, sents: list, scores: np.ndarray, best: int) -> int:
+    """For "哪栋楼 / 哪次会议" questions of no specific type: the best span, unless it does not
+    end in the asked noun (楼; for a two-character noun either character: 全会 for 会议) while
+    a span of the same passage that does scores within HEAD_MARGIN: then that one."""
+    head = asked_head(qa)
+    if qa.answer_type != "other" or not head:
+        return best
+
+    def names_head(i: int) -> bool:
+        hi, k, st, en, kind = cands[i]
+        span = sents[k][3][st - sents[k][1]: en - sents[k][1]]
+        if kind == "clause" or re.search(r"[是为，,、]", span):  # a statement, not a name
+            return False
+        return len(span) > len(head) and (span.endswith(head) or len(head) == 2 and span[-1] in head)
+
+    if names_head(best):
+        return best
+    near = [i for i in range(len(cands)) if cands[i][0] == cands[best][0]
+            and scores[i] > scores[best] - HEAD_MARGIN and names_head(i)]
+    return max(near, key=lambda i: scores[i]) if near else best
+
+
 FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may score
 FRAME_MIN = 4  # characters of the question's frame it must repeat
 

@@ -225,3 +225,15 @@ def test_a_figure_of_another_city_abstains() -> None:
     a = _ask("衢州市1月至6月为外贸企业办理出口退税多少？", text)
     assert a.abstained and a.confidence < DEFAULT_THRESHOLD
     assert _ask("丽水市1月至6月为外贸企业办理出口退税多少？", text).text == "3.2亿元"
+
+
+def test_which_building_is_answered_with_a_span_naming_a_building() -> None:
+    # 哪栋楼: the span should end in 楼, not be the quoted label elsewhere in the sentence.
+    text = ("记者来到位于城东的省农业科学院，在科学院8号楼成果展示馆中，院长带着记者参观，"
+            "作为全省农业科技改革“排头兵”，科学院如今有了新使命。")
+    assert _ask("院长在科学院哪栋楼的展馆里接待了记者？", text).text.endswith("8号楼")
+
+
+def test_which_meeting_is_answered_with_the_meeting() -> None:
+    text = "李明：党的二十大提出加快建设数字中国，推进数字政府建设等重点任务。"
+    assert _ask("党的哪次大会提出加快建设数字中国？", text).text == "二十大"
