@@ -186,6 +186,9 @@ def suffix_class(span: str) -> int:
     return 1 if span[-1:] in _PLACE_END else 0
 
 
+_LIST_ASKED = re.compile(r"哪[两二三四五六七八九几些]|什么和什么")
+
+
 def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int, float] | None = None):
     """(feature matrix, candidate list, sentence list); a candidate is (hit i, sent j, start, end, kind)."""
     weights = keyword_weights(qa)
@@ -208,6 +211,7 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
     qtype = TYPES.index(qa.answer_type) if qa.answer_type in TYPES else TYPES.index("other")
     wh_pos = qa.wh_start / max(len(qn), 1)
     unit = asked_unit(qa)
+    lists = qa.answer_type == "list" or bool(_LIST_ASKED.search(qa.normalized))
     rows, cands = [], []
     for k in order[:TOP_SENTENCES]:
         hi, ss, se, f, cover, cc = sents[k]
@@ -215,8 +219,9 @@ def build_candidates(qa: QuestionAnalysis, hits: Sequence[Hit], dense: dict[int,
         mw = [_match_word(w, kw, qn) for w, _, _, _ in toks]
         matched = [bool(m) for m in mw]
         qpos = [(s, e) for (w, _, s, e), m in zip(toks, matched) if m]
-        holes = [(s, e) for s, e, _, h in sentence_spans(f, toks, matched) if h]
-        for s, e, kind, is_hole in sentence_spans(f, toks, matched):
+        spans = sentence_spans(f, toks, matched, lists=lists)
+        holes = [(s, e) for s, e, _, h in spans if h]
+        for s, e, kind, is_hole in spans:
             span = f[s:e]
             inside = [t for t in toks if t[2] >= s and t[3] <= e] or [t for t in toks if t[2] < e and t[3] > s]
             before = f[:s].rstrip(" 的是为了：:于在")

@@ -12,9 +12,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from qa.candidates import LINK_CHARS, FEATURES, clean, common_suffix, tokens
+from qa.candidates import FEATURES, LINK_CHARS, clean, common_suffix, tokens
 from qa.spans import ENTITY_PATTERNS
-from qa.question import CLASSIFIERS, QuestionAnalysis
+from qa.question import CLASSIFIERS, QuestionAnalysis, cn_number
 from qa.text import cut
 
 FIGURE_TYPES = ("number", "percent", "money", "quantity")
@@ -94,6 +94,35 @@ def prefer_named_head(qa: QuestionAnalysis, cands: list, sents: list, scores: np
         return best
     near = [i for i in range(len(cands)) if cands[i][0] == cands[best][0]
             and scores[i] > scores[best] - HEAD_MARGIN and names_head(i)]
+    return max(near, key=lambda i: scores[i]) if near else best
+
+
+LIST_MARGIN = 3.0  # how far below the best score an enumeration of the asked length may rank
+_COUNT_ASKED = re.compile(r"哪([两二三四五六七八九])")
+_ITEM_SEP = re.compile(r"、|以及|和|与|及")
+
+
+def prefer_counted_list(qa: QuestionAnalysis, cands: list, sents: list, scores: np.ndarray, best: int) -> int:
+    """For "哪两个机构 / 哪三家企业" questions: the best span, unless it does not list that many
+    items while a span of the same passage does (A、B; A、B和C), scoring within LIST_MARGIN:
+    then the best of those. Items are counted at 、, or at 、 and 和/与/及 (中国物流与采购联合会
+    is one name)."""
+    m = _COUNT_ASKED.search(qa.normalized)
+    if not m:
+        return best
+    want = cn_number(m.group(1))
+
+    def items(i: int) -> bool:
+        _, k, st, en, _ = cands[i]
+        span = sents[k][3][st - sents[k][1]: en - sents[k][1]]
+        if "，" in span or "," in span or "。" in span:
+            return False
+        return want in (span.count("、") + 1, len(_ITEM_SEP.split(span))) and "、" in span + "和与及"
+
+    if items(best):
+        return best
+    near = [i for i in range(len(cands)) if cands[i][0] == cands[best][0]
+            and scores[i] > scores[best] - LIST_MARGIN and items(i)]
     return max(near, key=lambda i: scores[i]) if near else best
 
 

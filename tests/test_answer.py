@@ -237,3 +237,9 @@ def test_which_building_is_answered_with_a_span_naming_a_building() -> None:
 def test_which_meeting_is_answered_with_the_meeting() -> None:
     text = "李明：党的二十大提出加快建设数字中国，推进数字政府建设等重点任务。"
     assert _ask("党的哪次大会提出加快建设数字中国？", text).text == "二十大"
+
+
+def test_which_two_organisations_is_answered_with_both() -> None:
+    text = ("本报北京7月15日电(记者王芳)中国汽车工业协会、国家信息中心15日联合发布数据，"
+            "6月份新能源汽车销量同比增长35%。")
+    assert _ask("6月份汽车数据由哪两个机构发布？", text).text == "中国汽车工业协会、国家信息中心"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from qa.candidates import fold, tokens
-from qa.spans import org_names, sentence_spans
+from qa.spans import enumerations, org_names, sentence_spans
 
 
 def _spans(sentence: str) -> dict[str, str]:
@@ -37,3 +37,14 @@ def test_no_span_opens_a_quote_it_does_not_close() -> None:
     spans = _spans("通过聘请产业顾问作为‘伯乐’，为研究院推荐‘千里马’担任项目经理。")
     assert "伯乐" in spans and "千里马" in spans
     assert all(s.count("‘") == s.count("’") for s in spans)
+
+
+def test_enumerations_are_candidates_only_when_a_list_is_asked() -> None:
+    sentence = "今年以来，该区与德国博泰公司、法国凯勒公司签署了合作协议。"
+    f = fold(sentence)
+    toks = tokens(f)
+    listed = {sentence[s:e] for s, e, _, _ in sentence_spans(f, toks, [False] * len(toks), lists=True)}
+    assert "德国博泰公司、法国凯勒公司" in listed
+    assert "德国博泰公司、法国凯勒公司" not in _spans(sentence)
+    # from after 与: the region that signed is not one of the firms
+    assert [f[a:b] for a, b in enumerations(f, toks)][-1] == "德国博泰公司、法国凯勒公司"
