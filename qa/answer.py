@@ -20,7 +20,8 @@ from qa.candidates import (CONF_FEATURES, FEATURES, adjacency, anchor, build_can
                            complete_number, conflicts, coverage, fold, keyword_weights, tokens)
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import read_structure
-from qa.refine import (FIGURE_TYPES, SPECIFIC_TYPES, STRICT_TYPES, prefer_counted_list, prefer_exact_frame,
+from qa.refine import (FIGURE_TYPES, SPECIFIC_TYPES, STRICT_TYPES, prefer_copula_subject, prefer_counted_list,
+                       prefer_exact_frame,
                        prefer_named_head, prefer_named_org, prefer_typed_inner, resolve_respectively, respectively_pairs, trim_function_words)
 from qa.text import split_sentences
 from qa.types import Answer, Hit, Source
@@ -314,6 +315,7 @@ def read(qa: QuestionAnalysis, hits: Sequence[Hit], embedder=None) -> Reading | 
     best = prefer_named_org(qa.answer_type, X, cands, scores, best)
     best = prefer_named_head(qa, cands, sents, scores, best)
     best = prefer_counted_list(qa, cands, sents, scores, best)
+    best = prefer_copula_subject(qa, cands, sents, best)
     best = prefer_exact_frame(qa, X, cands, sents, scores, best)
     hi, k, s, e, _ = cands[best]
     _, ss, se, folded, _, _ = sents[k]

@@ -126,6 +126,43 @@ def prefer_counted_list(qa: QuestionAnalysis, cands: list, sents: list, scores: 
     return max(near, key=lambda i: scores[i]) if near else best
 
 
+_SAYS = re.compile(r"^.*?(?:认为|表示|指出|强调|看来|说)(?=.)")
+
+
+def copula_object(qa: QuestionAnalysis) -> str:
+    """X of "X是什么？" or "什么是X？" (a speaker's "王某说/认为" dropped), else ''."""
+    q = qa.normalized.rstrip("？?。 ")
+    if qa.wh_word != "什么" or qa.lang != "zh":
+        return ""
+    if q.endswith("是什么"):
+        x = q[: -3]
+    elif q[qa.wh_end: qa.wh_end + 1] == "是":
+        x = q[qa.wh_end + 1:]
+    else:
+        return ""
+    return clean(_SAYS.sub("", x))
+
+
+def prefer_copula_subject(qa: QuestionAnalysis, cands: list, sents: list, best: int) -> int:
+    """"国家的核心资源是什么？" over a sentence "数据要素是国家的核心资源": the noun phrase
+    before 是 (or 为) answers, however the ranker scored it; the longest candidate of that clause
+    ending right before the copula. Only when the sentence repeats the whole X (4+ characters)
+    after the copula, so "X是Y" sentences are read as before."""
+    x = copula_object(qa)
+    if len(x) < 4:
+        return best
+    pick, size = best, 0
+    for i, (hi, k, st, en, _) in enumerate(cands):
+        ss, folded = sents[k][1], sents[k][3]
+        e = en - ss
+        if folded[e: e + 1] not in ("是", "为") or not clean(folded[e + 1:]).startswith(x):
+            continue
+        clause_start = max(folded.rfind(c, 0, e) for c in "，,。；;：:") + 1
+        if st - ss >= clause_start and en - st > size and clean(folded[st - ss: e]) not in clean(qa.normalized):
+            pick, size = i, en - st
+    return pick
+
+
 FRAME_MARGIN = 3.0  # how far below the chosen span a better-framed one may score
 FRAME_MIN = 4  # characters of the question's frame it must repeat
 

@@ -243,3 +243,10 @@ def test_which_two_organisations_is_answered_with_both() -> None:
     text = ("本报北京7月15日电(记者王芳)中国汽车工业协会、国家信息中心15日联合发布数据，"
             "6月份新能源汽车销量同比增长35%。")
     assert _ask("6月份汽车数据由哪两个机构发布？", text).text == "中国汽车工业协会、国家信息中心"
+
+
+@pytest.mark.parametrize("question", ["李华说城市发展的第一资源是什么？", "李華認為什麼是城市發展的第一資源？"])
+def test_x_is_what_over_a_sentence_saying_y_is_x(question: str) -> None:
+    # The sentence names the thing asked for before 是, the question's X after it.
+    text = "李华：人才是城市发展的第一资源，在从“制造大市”迈向“创新强市”的进程中，必须把引才放在首位。"
+    assert _ask(question, text).text == "人才"

@@ -28,6 +28,7 @@ from qa.question import analyze_question, date_mentions, rewrite_question
     ("Who is the mayor of the city?", "person"),
     ("哪家德国企业在园区设立了研发中心？", "organization"),  # a firm, not a country (德国)
     ("哪家日本企业给园区发来了感谢信？", "organization"),  # 日本企业: 日本 is no date head
+    ("专家认为什么是当前最大的风险？", "other"),  # 认为+什么, not 为什么
 ])
 def test_answer_types(question: str, expected: str) -> None:
     assert analyze_question(question).answer_type == expected
