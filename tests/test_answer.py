@@ -250,3 +250,12 @@ def test_x_is_what_over_a_sentence_saying_y_is_x(question: str) -> None:
     # The sentence names the thing asked for before 是, the question's X after it.
     text = "李华：人才是城市发展的第一资源，在从“制造大市”迈向“创新强市”的进程中，必须把引才放在首位。"
     assert _ask(question, text).text == "人才"
+
+
+def test_which_year_is_not_answered_with_a_span_without_a_year() -> None:
+    # The passage dates a count (截至今年6月) but never says when the institute was founded.
+    text = ("截至今年6月，省智能制造研究院已在机器人、工业软件等领域布局建设了28家专业研究所，"
+            "拥有各类研发人员约3000人。")
+    a = _ask("省智能制造研究院是哪一年成立的？", text)
+    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
+    assert _ask("省智能制造研究院2016年成立后布局了多少家专业研究所？", text).text == "28家"
