@@ -60,6 +60,7 @@ _TITLE_END = re.compile(
     r"经理|助理|委员|秘书长|会长|理事长|负责人|总监|总编辑|主编|研究员|教授|主管|工程师|行长|社长|厂长|"
     r"队长|馆长|处长|科长|组长|司令员?|大使|总统|总理|首相|发言人|统计师|分析师|创始人|合伙人|首席执行官|"
     r"专家|顾问|干事|参事|领事|代表|议员|法官|检察长|署长|司长|馆员|执行官)$")
+TITLE_WORD = re.compile(_TITLE_END.pattern.removesuffix("$"))  # a post anywhere in a text
 _TITLE_TAGS = ("n", "j", "b", "m", "q", "vn", "l", "eng", "a", "f", "s")  # words a title is made of (n: nr, ns, nt too)
 _APPOINTED = re.compile(r"(?:担任|出任|兼任|任命为|任|是|为)$")
 

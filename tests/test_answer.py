@@ -259,3 +259,10 @@ def test_which_year_is_not_answered_with_a_span_without_a_year() -> None:
     a = _ask("省智能制造研究院是哪一年成立的？", text)
     assert a.abstained and a.confidence < DEFAULT_THRESHOLD
     assert _ask("省智能制造研究院2016年成立后布局了多少家专业研究所？", text).text == "28家"
+
+
+def test_the_holder_of_another_post_does_not_answer() -> None:
+    text = "海川集团董事长周明远说，集团今年将在海外新建两座工厂。"
+    a = _ask("海川集团总经理是谁？", text)
+    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
+    assert _ask("海川集团董事长是谁？", text).text == "周明远"
