@@ -6,7 +6,7 @@ For each SQuAD file in ../shared/benchmarks, on its pooled index (`qa eval --squ
 each question is read three times with the real retriever: answerable (top-5 hits) and unanswerable
 (top-5 of the top-30 after removing the gold paragraph and every hit containing a gold answer),
 and "gap": the top-5 with every sentence holding a gold answer cut out (topic kept, fact gone).
-A logistic regression on `qa.answer.confidence_features` predicts "answer F1 > 0.5" (label 0
+A logistic regression on `qa.support.confidence_features` predicts "answer F1 > 0.5" (label 0
 for every unanswerable and gap reading). Reports cross-set figures (fit on one file, test on the other);
 `--write` stores the model fitted on both, and the threshold that abstains on 5% of answerable
 questions, in qa/models/answer_scorer.json.
@@ -24,7 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer import MODEL_PATH, read, rule_factor  # noqa: E402
+from qa.answer import MODEL_PATH, read  # noqa: E402
+from qa.support import rule_factor  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.embedders import make_embedder  # noqa: E402
 from qa.evaluation import squad_index  # noqa: E402
@@ -38,7 +39,7 @@ FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "qnum_missing",
             "compat", "hit_rank", "left_align", "right_align", "art_cover", "absent_share",
             "absent_longest", "absent_noun", "sent_absent_noun", "adjacency", "anchor", "unit_match",
             "focus_sent_absent", "focus_art_absent")
-RULES = ("date_conflict", "absent_entity", "type_mismatch")  # applied by qa.answer.rule_factor, not learned
+RULES = ("date_conflict", "absent_entity", "type_mismatch")  # applied by qa.support.rule_factor, not learned
 ABSTAIN_ANSWERABLE = 0.05  # the product promise: at most 5% of answerable questions abstained
 
 

@@ -193,40 +193,6 @@ def test_function_words_at_the_edges_are_trimmed() -> None:
     assert text[a:b] == "新能源、新材料、生物医药"
 
 
-def test_asked_thing_absent_but_its_siblings_printed_abstains() -> None:
-    # The passage gives the PMI of large and small firms only: 中型企业 is asked, not printed.
-    text = ("6月份，制造业采购经理指数（PMI）为49.7%。从企业规模看，大型企业PMI为50.9%，"
-            "小型企业PMI为47.9%。")
-    a = _ask("6月份中型企业PMI是多少？", text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
-    assert _ask("6月份小型企业PMI是多少？", text).text == "47.9%"
-
-
-def test_a_count_of_people_is_not_answered_with_a_date() -> None:
-    # The passage counts the festival's years and stalls, but never its visitors.
-    text = ("茂名荔枝文化节已连续举办12年，游客在果园里现场采摘荔枝。"
-            "本届文化节共设置展位80个。")
-    a = _ask("本届荔枝文化节共吸引了多少游客？", text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
-    assert _ask("本届文化节共设置了多少个展位？", text).text == "80个"
-
-
-def test_a_figure_whose_measure_is_not_printed_abstains() -> None:
-    # The sentence reports the group's revenue; the question asks the district's GDP.
-    text = "数据显示，海川集团2023年实现营业收入468亿元，同比增长12%。"
-    a = _ask("海川集团2023年的地区生产总值是多少？", text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
-    assert _ask("海川集团2023年实现营业收入多少？", text).text == "468亿元"
-
-
-def test_a_figure_of_another_city_abstains() -> None:
-    # 衢州市 is never printed: the figure the passage gives belongs to 丽水市.
-    text = "1月至6月，丽水市共为215家外贸企业办理出口退税3.2亿元，减免社保费用1800万元。"
-    a = _ask("衢州市1月至6月为外贸企业办理出口退税多少？", text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
-    assert _ask("丽水市1月至6月为外贸企业办理出口退税多少？", text).text == "3.2亿元"
-
-
 def test_which_building_is_answered_with_a_span_naming_a_building() -> None:
     # 哪栋楼: the span should end in 楼, not be the quoted label elsewhere in the sentence.
     text = ("记者来到位于城东的省农业科学院，在科学院8号楼成果展示馆中，院长带着记者参观，"
@@ -250,19 +216,3 @@ def test_x_is_what_over_a_sentence_saying_y_is_x(question: str) -> None:
     # The sentence names the thing asked for before 是, the question's X after it.
     text = "李华：人才是城市发展的第一资源，在从“制造大市”迈向“创新强市”的进程中，必须把引才放在首位。"
     assert _ask(question, text).text == "人才"
-
-
-def test_which_year_is_not_answered_with_a_span_without_a_year() -> None:
-    # The passage dates a count (截至今年6月) but never says when the institute was founded.
-    text = ("截至今年6月，省智能制造研究院已在机器人、工业软件等领域布局建设了28家专业研究所，"
-            "拥有各类研发人员约3000人。")
-    a = _ask("省智能制造研究院是哪一年成立的？", text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
-    assert _ask("省智能制造研究院2016年成立后布局了多少家专业研究所？", text).text == "28家"
-
-
-def test_the_holder_of_another_post_does_not_answer() -> None:
-    text = "海川集团董事长周明远说，集团今年将在海外新建两座工厂。"
-    a = _ask("海川集团总经理是谁？", text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
-    assert _ask("海川集团董事长是谁？", text).text == "周明远"
