@@ -67,7 +67,7 @@ HEAD_MARGIN = 1.5  # how far below the best score a span naming the asked noun m
 
 def asked_head(qa: QuestionAnalysis) -> str:
     """The noun after 哪 and its measure word (哪栋[楼], 哪次[会议]), or ''."""
-    if not qa.wh_word.startswith("哪") or qa.lang != "zh":
+    if "哪" not in qa.wh_word[:1] + qa.wh_word[-1:] or qa.lang != "zh":  # 哪栋, 在哪 个镇
         return ""
     after = qa.normalized[qa.wh_end:]
     after = after[1:] if after[:1] and after[0] in CLASSIFIERS else after
@@ -75,12 +75,16 @@ def asked_head(qa: QuestionAnalysis) -> str:
     return words[0] if words and re.fullmatch(r"[\u4e00-\u9fff]{1,3}", words[0]) else ""
 
 
+# Place heads too broad to be named at the end of the answer (哪国: 朝鲜, not 韩国).
+_VAGUE_PLACES = ("国", "国家", "地方", "地区", "地", "朝", "里", "儿", "处")
+
+
 def prefer_named_head(qa: QuestionAnalysis, cands: list, sents: list, scores: np.ndarray, best: int) -> int:
     """For "哪栋楼 / 哪次会议" questions of no specific type: the best span, unless it does not
     end in the asked noun (楼; for a two-character noun either character: 全会 for 会议) while
     a span of the same passage that does scores within HEAD_MARGIN: then that one."""
     head = asked_head(qa)
-    if qa.answer_type != "other" or not head:
+    if qa.answer_type not in ("other", "place") or not head or qa.answer_type == "place" and head in _VAGUE_PLACES:
         return best
 
     def names_head(i: int) -> bool:

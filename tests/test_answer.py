@@ -216,3 +216,8 @@ def test_x_is_what_over_a_sentence_saying_y_is_x(question: str) -> None:
     # The sentence names the thing asked for before 是, the question's X after it.
     text = "李华：人才是城市发展的第一资源，在从“制造大市”迈向“创新强市”的进程中，必须把引才放在首位。"
     assert _ask(question, text).text == "人才"
+
+
+def test_which_town_is_answered_with_the_town() -> None:
+    text = "5月30日，2021年杭州市“乡村文化节”系列活动之一——西溪桑葚采摘节在浙江省杭州市余杭区塘栖镇开幕。"
+    assert _ask("桑葚采摘节在哪个镇开幕？", text).text == "塘栖镇"
