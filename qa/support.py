@@ -59,6 +59,7 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
         "year_missing": float(bool(_YEAR_ASKED.search(qa.normalized)) and not _YEAR_SAID.search(
             fold(hits[hi].chunk.text[cands[best][2]:cands[best][3]]))),
         "title_swapped": float(_title_swapped(qa, sentence, cands[best][2] - sents[k][1])),
+        "complement_only": float(bool(_complements(qa, sentence))),
         "name_substituted": float(any(_substitutes(w, sentence) for w in named if len(w) >= 3 and w not in article)),
     }
 
@@ -105,6 +106,19 @@ def _title_swapped(qa: QuestionAnalysis, sentence: str, start: int) -> bool:
     return any(m.end() >= len(before) - 1 for m in TITLE_WORD.finditer(before))
 
 
+def _complements(qa: QuestionAnalysis, sentence: str) -> list[str]:
+    """Words X the question asks about as 非X (非制造业) that the evidence sentence prints only
+    without the 非: it reports the complement of what is asked. In the pool: 0 of 27 right
+    answers to questions holding 非, 2 of 16 wrong ones."""
+    toks = tokens(qa.normalized)
+    out = []
+    for a, (w, _, _, _) in enumerate(toks):
+        x = toks[a + 1][0] if w == "非" and a + 1 < len(toks) else w[1:] if w.startswith("非") and len(w) >= 3 else ""
+        if len(x) >= 2 and x in sentence and "非" + x not in sentence:
+            out.append(x)
+    return out
+
+
 def _substitutes(name: str, sentence: str) -> list[str]:
     """Words of `sentence` of the name's length and suffix but another name (东阳市 for 义乌市);
     asked only of names the article never prints. In the pool (evidence sentence only): 3 of
@@ -142,9 +156,11 @@ def rule_factor(feats: dict[str, float]) -> float:
     focus is not printed in the evidence sentence (`_focus_unprinted`); x0.05 when a name the
     article never prints is replaced in the sentence by another of its kind (`_substitutes`);
     x0.1 when "which year" is answered with a span printing no year; x0.05 when the asked post
-    is answered with the holder of another (`_title_swapped`).
+    is answered with the holder of another (`_title_swapped`); x0.01 when 非X is asked and the
+    sentence prints only X (`_complements`).
     """
     return ((0.01 if feats["date_conflict"] else 1.0) * (0.25 if feats["absent_entity"] else 1.0)
             * (0.25 if feats.get("type_mismatch") else 1.0) * (0.01 if feats.get("sibling_only") else 1.0)
             * (0.1 if feats.get("unit_clash") else 1.0) * (0.05 if feats.get("figure_focus_absent") else 1.0)
-            * (0.05 if feats.get("name_substituted") or feats.get("title_swapped") else 1.0) * (0.1 if feats.get("year_missing") else 1.0))
+            * (0.05 if feats.get("name_substituted") or feats.get("title_swapped") else 1.0)
+            * (0.01 if feats.get("complement_only") else 1.0) * (0.1 if feats.get("year_missing") else 1.0))

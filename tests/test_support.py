@@ -54,3 +54,12 @@ def test_the_holder_of_another_post_does_not_answer() -> None:
     a = _ask("海川集团总经理是谁？", text)
     assert a.abstained and a.confidence < DEFAULT_THRESHOLD
     assert _ask("海川集团董事长是谁？", text).text == "周明远"
+
+
+def test_a_figure_of_the_complement_asked_as_non_x_abstains() -> None:
+    # The passage gives the manufacturing index and only says the non-manufacturing one rose.
+    text = ("国家统计局15日发布数据，8月份，制造业采购经理指数为49.4%，比上月回落0.3个百分点。"
+            "与此同时，非制造业商务活动指数继续回升。")
+    a = _ask("8月份非制造业商务活动指数是多少？", text)
+    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
+    assert _ask("8月份制造业采购经理指数是多少？", text).text == "49.4%"
