@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from qa.text import TITLE_WORD
+
 MAX_SPAN = 40
 
 # Units of measure after a number: a measure word, or a common multi-character unit.
@@ -102,6 +104,17 @@ def enumerations(folded: str, toks: tuple) -> list[tuple[int, int]]:
     return out
 
 
+# News names a speaker as [post][name][verb of saying] (交通局长黄建国指出): the 2-3 characters
+# between a post and such a verb are a name, however jieba tags them (黄|建国 as a|ns).
+_SAYING = "说|表示|指出|介绍|认为|强调|称|透露|坦言|告诉|谈到|提到|解释|分析"
+_TITLED_NAME = re.compile(rf"(?:{TITLE_WORD.pattern})([\u4e00-\u9fff]{{2,3}}?)(?:{_SAYING})")
+
+
+def titled_names(folded: str) -> list[tuple[int, int]]:
+    """(start, end) of each name printed between a post and a verb of saying."""
+    return [m.span(1) for m in _TITLED_NAME.finditer(folded)]
+
+
 def _balanced(span: str) -> bool:
     """False when the span opens a quote or bracket it does not close, or closes one it did not
     open (千里马’担任 cut out of ‘千里马’担任): such a span is never an answer as written."""
@@ -139,6 +152,8 @@ def sentence_spans(folded: str, toks: tuple, matched: list[bool], *, lists: bool
                 add(m.start(), m.end(), kind)
     for s, e in org_names(folded, toks):
         add(s, e, "organization")
+    for s, e in titled_names(folded):
+        add(s, e, "person")
     for s, e in enumerations(folded, toks) if lists else ():
         add(s, e, "np")
     for m in _QUOTES.finditer(folded):

@@ -10,6 +10,7 @@ import re
 from typing import Sequence
 
 from qa.candidates import fold, tokens
+from qa.text import TITLE_END
 from qa.question import QuestionAnalysis
 from qa.text import normalize, split_sentences
 from qa.types import Hit
@@ -54,13 +55,6 @@ def read_credit(qa: QuestionAnalysis, hits: Sequence[Hit]):
 _POSITION_RE = re.compile(r"(?:什么|哪个|何种?)(?:职务|职位|职称|头衔|官职)|担任什么|任什么职|现任什么|任何职"
                           r"|\bwhat (?:is|was|are|were) [\w\s'’]*?(?:position|title|job|post|role)\b"
                           r"|\bwhat position\b")
-# How Chinese job titles end (general morphology of posts, not a list of people or bodies).
-_TITLE_END = re.compile(
-    r"(?:主任|主席|书记|院长|所长|局长|部长|厅长|市长|省长|县长|区长|镇长|乡长|校长|董事长|董事|总裁|总经理|"
-    r"经理|助理|委员|秘书长|会长|理事长|负责人|总监|总编辑|主编|研究员|教授|主管|工程师|行长|社长|厂长|"
-    r"队长|馆长|处长|科长|组长|司令员?|大使|总统|总理|首相|发言人|统计师|分析师|创始人|合伙人|首席执行官|"
-    r"专家|顾问|干事|参事|领事|代表|议员|法官|检察长|署长|司长|馆员|执行官)$")
-TITLE_WORD = re.compile(_TITLE_END.pattern.removesuffix("$"))  # a post anywhere in a text
 _TITLE_TAGS = ("n", "j", "b", "m", "q", "vn", "l", "eng", "a", "f", "s")  # words a title is made of (n: nr, ns, nt too)
 _APPOINTED = re.compile(r"(?:担任|出任|兼任|任命为|任|是|为)$")
 
@@ -86,7 +80,7 @@ def _title_before(folded: str, end: int) -> tuple[int, int] | None:
         if not (nouny or inside):
             break
         start = toks[k][2]
-    return (start, end) if start < end and _TITLE_END.search(folded[start:end]) else None
+    return (start, end) if start < end and TITLE_END.search(folded[start:end]) else None
 
 
 def _title_after(folded: str, start: int) -> tuple[int, int] | None:
@@ -97,7 +91,7 @@ def _title_after(folded: str, start: int) -> tuple[int, int] | None:
         if s != end or not (tag.startswith(_TITLE_TAGS) or tag.startswith(("nr", "ns", "nt", "nz"))):
             break
         end = e
-        if _TITLE_END.search(folded[start:end]):
+        if TITLE_END.search(folded[start:end]):
             return start, end
     return None
 

@@ -16,7 +16,7 @@ import numpy as np
 from qa.candidates import FEATURES, conflicts, coverage, fold, keyword_weights, tokens
 from qa.question import QuestionAnalysis
 from qa.refine import FIGURE_TYPES, STRICT_TYPES
-from qa.structured import TITLE_WORD
+from qa.text import TITLE_WORD
 
 
 def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[str, float]:

@@ -17,6 +17,14 @@ _SENTENCE_RE = re.compile(
     rf"[^{SENTENCE_END}\n]*(?:[{SENTENCE_END}]+[{re.escape(CLOSERS)}]*|\n|$)"
 )
 
+# How Chinese job titles end (general morphology of posts, not a list of people or bodies).
+TITLE_END = re.compile(
+    r"(?:主任|主席|书记|院长|所长|局长|部长|厅长|市长|省长|县长|区长|镇长|乡长|校长|董事长|董事|总裁|总经理|"
+    r"经理|助理|委员|秘书长|会长|理事长|负责人|总监|总编辑|主编|研究员|教授|主管|工程师|行长|社长|厂长|"
+    r"队长|馆长|处长|科长|组长|司令员?|大使|总统|总理|首相|发言人|统计师|分析师|创始人|合伙人|首席执行官|"
+    r"专家|顾问|干事|参事|领事|代表|议员|法官|检察长|署长|司长|馆员|执行官)$")
+TITLE_WORD = re.compile(TITLE_END.pattern.removesuffix("$"))  # a post anywhere in a text
+
 _jieba_lock = threading.Lock()
 _opencc_lock = threading.Lock()
 

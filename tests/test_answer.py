@@ -103,7 +103,6 @@ def test_date_of_the_hit_decides_between_figures() -> None:
     assert a.text == "49.5%" and a.date == "2023-06-30"
 
 
-@pytest.mark.xfail(reason="reader v1: confidence/date handling not yet good enough", strict=False)
 def test_traditional_text_stays_traditional() -> None:
     a = _ask("捷運環狀線第二階段工程的總經費是多少？", TRADITIONAL)
     assert not a.abstained and a.text in ("新臺幣920億元", "920億元")

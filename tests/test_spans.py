@@ -48,3 +48,9 @@ def test_enumerations_are_candidates_only_when_a_list_is_asked() -> None:
     assert "德国博泰公司、法国凯勒公司" not in _spans(sentence)
     # from after 与: the region that signed is not one of the firms
     assert [f[a:b] for a, b in enumerations(f, toks)][-1] == "德国博泰公司、法国凯勒公司"
+
+
+def test_a_name_between_a_post_and_a_verb_of_saying_is_a_person() -> None:
+    # jieba tags 黄|建国 as adjective + place; the news pattern post + name + 指出 names him.
+    assert _spans("交通局长黄建国指出，完工后每日可服务约15万人次。").get("黄建国") == "person"
+    assert _spans("园区管委会主任林海涛表示，项目将于年底投产。").get("林海涛") == "person"
