@@ -47,6 +47,21 @@ def prefer_typed_inner(answer_type: str, X: np.ndarray, cands: list, sents: list
     return max(inner, key=lambda i: scores[i]) if inner else best
 
 
+def _span_text(cands: list, sents: list, i: int) -> str:
+    """The folded text of candidate i."""
+    _, k, st, en, _ = cands[i]
+    return sents[k][3][st - sents[k][1]: en - sents[k][1]]
+
+
+def _best_near(cands: list, scores: np.ndarray, best: int, margin: float, ok, same_sentence: bool = False) -> int:
+    """The best-scoring candidate satisfying `ok` in the best one's passage (or sentence) and
+    within `margin` below it, else `best`."""
+    key = 2 if same_sentence else 1
+    near = [i for i in range(len(cands)) if cands[i][:key] == cands[best][:key]
+            and scores[i] > scores[best] - margin and ok(i)]
+    return max(near, key=lambda i: scores[i]) if near else best
+
+
 ORG_MARGIN = 2.0  # how far below the best score a named organisation in its sentence may rank
 
 
@@ -57,9 +72,8 @@ def prefer_named_org(answer_type: str, X: np.ndarray, cands: list, scores: np.nd
     suffix = X[:, FEATURES.index("suffix_class")]
     if answer_type != "organization" or suffix[best] == 2:
         return best
-    same = [i for i, c in enumerate(cands) if c[:2] == cands[best][:2] and suffix[i] == 2
-            and c[4] == "organization" and scores[i] > scores[best] - ORG_MARGIN]
-    return max(same, key=lambda i: scores[i]) if same else best
+    return _best_near(cands, scores, best, ORG_MARGIN,
+                      lambda i: suffix[i] == 2 and cands[i][4] == "organization", same_sentence=True)
 
 
 HEAD_MARGIN = 1.5  # how far below the best score a span naming the asked noun may rank
@@ -88,17 +102,12 @@ def prefer_named_head(qa: QuestionAnalysis, cands: list, sents: list, scores: np
         return best
 
     def names_head(i: int) -> bool:
-        hi, k, st, en, kind = cands[i]
-        span = sents[k][3][st - sents[k][1]: en - sents[k][1]]
-        if kind == "clause" or re.search(r"[是为，,、]", span):  # a statement, not a name
+        span = _span_text(cands, sents, i)
+        if cands[i][4] == "clause" or re.search(r"[是为，,、]", span):  # a statement, not a name
             return False
         return len(span) > len(head) and (span.endswith(head) or len(head) == 2 and span[-1] in head)
 
-    if names_head(best):
-        return best
-    near = [i for i in range(len(cands)) if cands[i][0] == cands[best][0]
-            and scores[i] > scores[best] - HEAD_MARGIN and names_head(i)]
-    return max(near, key=lambda i: scores[i]) if near else best
+    return best if names_head(best) else _best_near(cands, scores, best, HEAD_MARGIN, names_head)
 
 
 LIST_MARGIN = 3.0  # how far below the best score an enumeration of the asked length may rank
@@ -117,17 +126,12 @@ def prefer_counted_list(qa: QuestionAnalysis, cands: list, sents: list, scores: 
     want = cn_number(m.group(1))
 
     def items(i: int) -> bool:
-        _, k, st, en, _ = cands[i]
-        span = sents[k][3][st - sents[k][1]: en - sents[k][1]]
+        span = _span_text(cands, sents, i)
         if "，" in span or "," in span or "。" in span:
             return False
         return want in (span.count("、") + 1, len(_ITEM_SEP.split(span))) and "、" in span + "和与及"
 
-    if items(best):
-        return best
-    near = [i for i in range(len(cands)) if cands[i][0] == cands[best][0]
-            and scores[i] > scores[best] - LIST_MARGIN and items(i)]
-    return max(near, key=lambda i: scores[i]) if near else best
+    return best if items(best) else _best_near(cands, scores, best, LIST_MARGIN, items)
 
 
 _SAYS = re.compile(r"^.*?(?:认为|表示|指出|强调|看来|说)(?=.)")
