@@ -63,7 +63,9 @@ def org_names(folded: str, toks: tuple) -> list[tuple[int, int]]:
                     break
                 a = opener
                 continue
-            if tag.startswith(_NAME_BREAK) and not tag.startswith("vn") or prev in PUNCT:
+            # a verb right before the suffix names the trade (浙江|出版|集团); elsewhere it ends the name
+            trade = a == b and tag == "v" and len(prev) == 2
+            if tag.startswith(_NAME_BREAK) and not tag.startswith("vn") and not trade or prev in PUNCT:
                 break
             a -= 1
             starts.append(toks[a][2])

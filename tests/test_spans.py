@@ -54,3 +54,8 @@ def test_a_name_between_a_post_and_a_verb_of_saying_is_a_person() -> None:
     # jieba tags 黄|建国 as adjective + place; the news pattern post + name + 指出 names him.
     assert _spans("交通局长黄建国指出，完工后每日可服务约15万人次。").get("黄建国") == "person"
     assert _spans("园区管委会主任林海涛表示，项目将于年底投产。").get("林海涛") == "person"
+
+
+def test_a_verb_naming_the_trade_belongs_to_the_organisation_name() -> None:
+    # jieba tags 出版 a verb; right before 集团 it names the trade, so the name is 浙江出版集团.
+    assert "浙江出版集团" in _orgs("由浙江出版集团推出的长篇小说日前在杭州首发。")
