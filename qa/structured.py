@@ -1,5 +1,6 @@
 """Answers read from the structure of news text rather than ranked: who wrote a report or took
-a photo (the credit line), and what post a person holds (the job title printed beside the name).
+a photo (the credit line), what post a person holds (the job title printed beside the name),
+and the N-th item of a list (一是…二是…).
 
 Each reader returns (hit index, sentence span, answer span, features) in the hit's chunk offsets,
 or None to leave the question to the ranked reader (qa/answer.py).
@@ -11,7 +12,7 @@ from typing import Sequence
 
 from qa.candidates import fold, tokens
 from qa.text import TITLE_END
-from qa.question import QuestionAnalysis
+from qa.question import QuestionAnalysis, cn_number
 from qa.text import normalize, split_sentences
 from qa.types import Hit
 
@@ -137,6 +138,66 @@ def _find_position(hits: Sequence[Hit], bodies: list[str], subjects: list[str], 
     return None
 
 
+ORDINAL_CONFIDENCE = 0.8  # the N-th item of a list introduced with the noun asked about
+_ORDINAL_Q = re.compile(r"第([一二三四五六七八九十]|[1-9])(?:个|项|条|点|大|方面的?)?([\u4e00-\u9fff]{2,8}?)(?:是什么|是哪|有哪|指什么|[？?]|$)")
+_ITEM_END = "。；;\n"
+_ITEM_AT = r"(?:^|(?<=[。；;：:\n]))\s*"  # a list item's marker opens a clause
+
+
+def _stitched(hits: Sequence[Hit]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """Per article, the text of its retrieved chunks joined where they touch or overlap, with
+    (hit index, offset of the chunk in that text) for each chunk."""
+    out = []
+    by_article: dict[str, list[int]] = {}
+    for hi, h in enumerate(hits):
+        by_article.setdefault(h.chunk.article_id, []).append(hi)
+    for his in by_article.values():
+        his.sort(key=lambda i: hits[i].chunk.start)
+        text, base, parts = "", None, []
+        for i in his:
+            c = hits[i].chunk
+            if base is not None and c.start > base + len(text):  # a gap: start a new piece
+                out.append((text, parts))
+                text, base, parts = "", None, []
+            if base is None:
+                base = c.start
+            text = text[: c.start - base] + c.text if c.start - base + len(c.text) > len(text) else text
+            parts.append((i, c.start - base))
+        out.append((text, parts))
+    return out
+
+
+def _intro(folded: str, first: int) -> str:
+    """The sentence that opens a list starting at `first` (…如下创新特点： before 一是)."""
+    head = folded[:first].rstrip(" \n：:。；;")
+    return head[max(head.rfind(c) for c in "。！？!?\n") + 1:]
+
+
+def read_ordinal(qa: QuestionAnalysis, hits: Sequence[Hit]):
+    """"第四个创新特点是什么": the fourth item of a list the article introduces with the noun
+    asked about (…如下创新特点：一是…。二是…), from after its marker (四是) to the end of its
+    clause. The sentence right before the list's opening (一是) must hold the noun."""
+    m = _ORDINAL_Q.search(qa.normalized) if qa.lang == "zh" else None
+    n = (int(m.group(1)) if m.group(1).isdigit() else cn_number(m.group(1))) if m else None
+    if not n or not 1 <= n <= 10:
+        return None
+    noun = m.group(2)
+    marker = "一二三四五六七八九十"[n - 1] + "是"
+    for text, parts in _stitched(hits):
+        folded = fold(text)
+        for mk in re.finditer(_ITEM_AT + marker, folded):
+            first = max((x.start() for x in re.finditer(_ITEM_AT + "一是", folded[: mk.end()])), default=-1)
+            if first < 0 or noun[-2:] not in _intro(folded, first):
+                continue
+            a, start = mk.end(), mk.end() - len(marker)
+            b = min((i for i in (folded.find(c, a) for c in _ITEM_END) if i > a), default=len(folded))
+            for hi, off in parts:  # the chunk holding the whole item
+                if off <= start and b <= off + len(hits[hi].chunk.text):
+                    end = min(b + 1, off + len(hits[hi].chunk.text))
+                    return hi, (start - off, end - off), (a - off, b - off), {"structure": ORDINAL_CONFIDENCE}
+    return None
+
+
 def read_structure(qa: QuestionAnalysis, hits: Sequence[Hit]):
-    """The first structural reading that applies (credit line, job title), else None."""
-    return read_credit(qa, hits) or read_position(qa, hits)
+    """The first structural reading that applies (credit line, job title, N-th list item), else None."""
+    return read_credit(qa, hits) or read_position(qa, hits) or read_ordinal(qa, hits)

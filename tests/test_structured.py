@@ -56,3 +56,37 @@ def test_credit_questions_read_the_credit_line() -> None:
                  title="t", paths=("p.txt",))
     a = select_answer("这组照片是谁拍的？", [credit] + _hits())
     assert a.text == "王小明" and a.start == 125 and a.evidence == "新华社记者王小明摄" and not a.abstained
+
+
+LIST_ARTICLE = ("记者：如何看待今年的乡村振兴工作？\n"
+                "李平：今年我省的乡村振兴呈现出如下主要特点：\n"
+                "一是产业基础更加牢固。全省新建高标准农田120万亩。\n"
+                "二是农民收入稳步增长。农村居民人均可支配收入增长7%。\n"
+                "三是人居环境持续改善。\n"
+                "下一步，我们将重点抓好三项工作。一是稳定粮食生产。二是壮大县域经济。")
+
+
+def _article_hits(text: str, cut: int, overlap: int = 10) -> list[Hit]:
+    """Two overlapping chunks of one article, the later one ranked first (as retrieval may)."""
+    first, second = text[:cut], text[cut - overlap:]
+    return [Hit(chunk=Chunk("c2", "a9", "t", second, cut - overlap, len(text), 1), score=1.0, rank=1,
+                title="t", paths=("news.txt",)),
+            Hit(chunk=Chunk("c1", "a9", "t", first, 0, cut, 0), score=0.9, rank=2,
+                title="t", paths=("news.txt",))]
+
+
+def test_the_nth_item_of_the_list_introduced_with_the_asked_noun() -> None:
+    # The list's opening is in one chunk, its second item in the next: the chunks are joined.
+    hits = _article_hits(LIST_ARTICLE, LIST_ARTICLE.index("二是") - 5)
+    a = select_answer("今年我省乡村振兴的第二个主要特点是什么？", hits)
+    assert a.text == "农民收入稳步增长" and not a.abstained
+    assert LIST_ARTICLE[a.start:a.end] == a.text and a.evidence.startswith("二是")
+    # the other list (工作) is chosen by its own noun
+    assert select_answer("下一步要抓好的第二项工作是什么？", hits).text == "壮大县域经济"
+
+
+def test_no_list_with_the_asked_noun_leaves_the_question_to_the_reader() -> None:
+    from qa.structured import read_ordinal
+
+    assert read_ordinal(analyze_question("第四个主要特点是什么？"), _article_hits(LIST_ARTICLE, 60)) is None
+    assert read_ordinal(analyze_question("第二个难点是什么？"), _article_hits(LIST_ARTICLE, 60)) is None
