@@ -39,7 +39,6 @@ FEATURES = ("score", "margin", "sent_cover", "sent_char_cover", "qnum_missing",
             "compat", "hit_rank", "left_align", "right_align", "art_cover", "absent_share",
             "absent_longest", "absent_noun", "sent_absent_noun", "adjacency", "anchor", "unit_match",
             "focus_sent_absent", "focus_art_absent")
-RULES = ("date_conflict", "absent_entity", "type_mismatch")  # applied by qa.support.rule_factor, not learned
 ABSTAIN_ANSWERABLE = 0.05  # the product promise: at most 5% of answerable questions abstained
 
 

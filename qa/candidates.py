@@ -1,9 +1,9 @@
 """Answer candidates: spans of the best sentences of the hits, and their features.
 
-Candidates are regex entities (numbers with units, percentages, money, dates, times), quoted
-names, POS noun phrases, the "holes" between question words and clauses of the few sentences
-that share most words with the question. Each gets a row of FEATURES for the scorer in
-qa/answer.py. `fold` is the matching form of text (same length, so offsets carry over).
+The spans of each of the few sentences that share most words with the question come from
+qa/spans.py (regex entities, quoted and organisation names, noun phrases, holes, clauses). Each
+gets a row of FEATURES for the scorer in qa/answer.py. `fold` is the matching form of text
+(same length, so offsets carry over).
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@ cap its confidence when the evidence cannot hold the fact asked for (another mon
 city, another post, a figure whose measure is not printed).
 
 The features feed the logistic confidence model of qa/answer.py (fitted by bench/calibrate.py);
-the rules multiply its output. Each rule's docstring gives how often it is true of right answers
-in the public benchmark pool.
+the rules (`RULE_FACTORS`) multiply its output. Each rule's entry there, and its helper's
+docstring, gives how often it is true of right answers in the public benchmark pool.
 """
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
              if len(w) >= 2 and tag.startswith(("nr", "ns", "nt", "nz", "eng", "j")) and w != qa.wh_word]
     nouns = [w for w, tag, _, _ in tokens(qa.normalized) if len(w) >= 2 and tag.startswith("n")]
     sentence = sents[k][3]  # folded already
+    span = fold(hits[hi].chunk.text[cands[best][2]:cands[best][3]])
     strict = qa.answer_type in STRICT_TYPES
     return {
         "type_mismatch": float(strict and f["compat"] == 0),
@@ -56,10 +57,9 @@ def confidence_features(qa, hits, X, cands, sents, scores, best: int) -> dict[st
         "focus_sent_absent": _absent_share(qa.focus, sentence),
         "focus_art_absent": _absent_share(qa.focus, article),
         "sibling_only": float(any(_siblings(w, article) for w in qa.focus if len(w) >= 3 and w not in article)),
-        "unit_clash": float(_unit_clash(qa, fold(hits[hi].chunk.text[cands[best][2]:cands[best][3]]))),
+        "unit_clash": float(_unit_clash(qa, span)),
         "figure_focus_absent": float(qa.answer_type in FIGURE_TYPES and _focus_unprinted(qa.focus, sentence)),
-        "year_missing": float(bool(_YEAR_ASKED.search(qa.normalized)) and not _YEAR_SAID.search(
-            fold(hits[hi].chunk.text[cands[best][2]:cands[best][3]]))),
+        "year_missing": float(bool(_YEAR_ASKED.search(qa.normalized)) and not _YEAR_SAID.search(span)),
         "title_swapped": float(_title_swapped(qa, sentence, cands[best][2] - sents[k][1])),
         "complement_only": float(bool(_complements(qa, sentence))),
         "name_substituted": float(any(_substitutes(w, sentence) for w in named if len(w) >= 3 and w not in article)),
