@@ -63,7 +63,6 @@ _ORG_END = ("公司", "集团", "大学", "学院", "学校", "医院", "委员�
 _ASKED_UNIT = re.compile(f"[{CLASSIFIERS}人岁天年]")
 
 
-
 def fold(text: str) -> str:
     """`normalize` (NFKC, lower, traditional->simplified) that keeps the length of `text`."""
     out = normalize(text)
