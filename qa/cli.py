@@ -226,32 +226,65 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
           min_f1: Optional[float] = typer.Option(None, "--min-f1", help="Exit 5 when F1 (0-100) is below this."),
           mode: str = typer.Option("hybrid", help="Retrieval: hybrid, bm25 or dense (ablation)."),
           limit: Optional[int] = typer.Option(None, help="Only the first N questions."),
+          gold_paragraph: bool = typer.Option(False, "--gold-paragraph",
+                                              help="With --squad: score the neural reader alone, each question "
+                                                   "read against its own paragraph (no retrieval)."),
+          reader_model: Optional[Path] = typer.Option(None, "--reader-model",
+                                                      help="A reader model file (default: the bundled int8 one)."),
           worst: int = typer.Option(10, help="How many worst questions to list.")):
     """Score an eval set (or a SQuAD file) with the official CMRC 2018 EM/F1 and more."""
+    try:
+        if gold_paragraph:
+            result = _eval_gold_paragraph(squad, reader_model, limit)
+            mode = "gold paragraph, neural reader"
+        else:
+            result = _eval_open(set_, squad, index, embedder, mode, limit)
+    except QAError as exc:
+        fail(exc)
+    _print_eval(result, f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})", worst, report, min_f1)
+
+
+def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], limit: Optional[int]):
+    from qa.errors import ConfigError
+    from qa.evaluation import evaluate_gold_paragraph, load_squad
+    from qa.reader.neural import NeuralReader
+
+    if squad is None:
+        raise ConfigError("--gold-paragraph needs --squad FILE.json (a file whose questions name their paragraph)")
+    docs, items = load_squad(squad)
+    paragraphs = {doc.path: doc.text for doc, _ in docs}
+    items = items[:limit] if limit else items
+    reader = NeuralReader(reader_model)
+    bar, update = progress_bar("reading")
+    with bar:
+        return evaluate_gold_paragraph(reader, paragraphs, items, progress=update)
+
+
+def _eval_open(set_, squad, index, embedder, mode, limit):
     from qa.assistant import Assistant
     from qa.evaluation import evaluate, load_eval_set, squad_index
     from qa.retrieval import RetrievalConfig
 
-    try:
-        emb = make(embedder)
-        build_s = None
-        if squad is not None:
-            bar, update = progress_bar("indexing")
-            with bar:
-                root, items, build_s = squad_index(squad, emb, progress=update)
-        else:
-            items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
-            root = open_assistant(index, embedder).index_dir
-        assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode))
-        items = items[:limit] if limit else items
-        bar, update = progress_bar("asking")
+    emb = make(embedder)
+    build_s = None
+    if squad is not None:
+        bar, update = progress_bar("indexing")
         with bar:
-            result = evaluate(assistant, items, progress=update, build_seconds=build_s)
-    except QAError as exc:
-        fail(exc)
+            root, items, build_s = squad_index(squad, emb, progress=update)
+    else:
+        items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
+        root = open_assistant(index, embedder).index_dir
+    assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode))
+    items = items[:limit] if limit else items
+    bar, update = progress_bar("asking")
+    with bar:
+        return evaluate(assistant, items, progress=update, build_seconds=build_s)
+
+
+def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: Optional[float]) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})")
+    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in result.metrics.items():

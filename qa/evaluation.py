@@ -179,6 +179,37 @@ def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, i
     return EvalReport(summarize(results, build_seconds), tuple(results))
 
 
+def evaluate_gold_paragraph(reader, paragraphs: dict[str, str], items: Sequence[EvalItem], *,
+                            progress: Callable[[int, int], None] | None = None) -> EvalReport:
+    """The reader alone: every question read against its own gold paragraph, never abstaining
+    (as CMRC and SQuAD v1 score readers); confidence is the sigmoid of the span's margin over
+    "no answer", uncalibrated."""
+    import math
+
+    results: list[QuestionResult] = []
+    for i, item in enumerate(items):
+        texts = [paragraphs[p] for p in item.gold_paths if p in paragraphs]
+        if not texts:
+            raise EvalSetError(f"question {item.id!r}: its paragraph {item.gold_paths} is not in the file")
+        t0 = time.perf_counter()
+        reading = reader.read(item.question, texts)
+        latency = (time.perf_counter() - t0) * 1000
+        best = reading.spans[0] if reading.spans else None
+        pred = best.text if best else ""
+        margin = best.score - reading.no_answer if best else -50.0
+        em = em_score(pred, item.answers) if item.answers else float(not best)
+        f1 = f1_score(pred, item.answers) if item.answers else float(not best)
+        evidence = texts[best.passage] if best else ""
+        results.append(QuestionResult(
+            id=item.id, question=item.question, prediction=pred, abstained=best is None,
+            answers=item.answers, em=em, f1=f1, gold_rank=1, evidence=evidence,
+            latency_ms=round(latency, 2), confidence=round(1 / (1 + math.exp(-max(-50.0, min(50.0, margin)))), 4),
+            rewritten_question=item.question, unanswerable=item.unanswerable))
+        if progress:
+            progress(i + 1, len(items))
+    return EvalReport(summarize(results), tuple(results))
+
+
 def summarize(results: Sequence[QuestionResult], build_seconds: float | None = None) -> dict:
     """Metrics over all questions (EM/F1 ×100 as CMRC reports them; unanswered count 0)."""
     n = len(results)

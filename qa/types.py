@@ -132,3 +132,31 @@ class Answer:
     date: str = ""  # the answering article's date, when known
     answer_type: str = ""
     hits: tuple[Hit, ...] = field(default=(), repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    """A span the neural reader found: `passages[passage][start:end] == text`."""
+
+    passage: int  # index into the passages that were read
+    start: int  # character offsets in that passage
+    end: int
+    text: str
+    score: float  # start + end logit of the span
+    no_answer: float  # the no-answer logit (start + end at <s>) of the window it was read in
+
+    @property
+    def margin(self) -> float:
+        """How far the span beats "no answer" in its window; below 0 the window says no."""
+        return self.score - self.no_answer
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader made of a question over some passages: candidate spans, best first,
+    and the lowest no-answer logit over all windows (the strongest "an answer is here")."""
+
+    question: str
+    spans: tuple[SpanPrediction, ...]
+    no_answer: float
+    windows: int

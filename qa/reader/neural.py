@@ -1,0 +1,100 @@
+"""The neural reader: read a question against passages, return exact spans with scores.
+
+Light constructor, lazy model loading, one typed method (`read`). Thread-safe after loading.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa.errors import ConfigError
+from qa.reader.decode import best_spans, char_span
+from qa.reader.windows import make_windows, pad_batch
+from qa.types import Reading, SpanPrediction
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+DEFAULT_MODEL = MODELS / "reader-int8.npz"
+
+
+class NeuralReader:
+    """Span reader on the bundled e5 backbone (see bench/train_reader.py for its training)."""
+
+    def __init__(self, model_path: str | Path | None = None, *, max_answer_tokens: int = 40,
+                 batch_size: int = 16, top: int = 5, overlap: float = 0.4):
+        if max_answer_tokens < 1:
+            raise ConfigError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        if not 0.0 <= overlap < 1.0:
+            raise ConfigError(f"overlap must be in [0, 1), got {overlap}")
+        self.model_path = Path(model_path) if model_path else DEFAULT_MODEL
+        self.max_answer_tokens = max_answer_tokens
+        self.batch_size = batch_size
+        self.top = top
+        self.overlap = overlap
+        self._network = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._network is None:
+                from qa.reader.network import ReaderNetwork
+                from qa.reader.tokenizer import PieceTokenizer
+
+                network = ReaderNetwork(self.model_path)
+                self._tokenizer = PieceTokenizer(network.e5.vocabulary)
+                self._network = network
+        return self._network, self._tokenizer
+
+    def read(self, question: str, passages: Sequence[str]) -> Reading:
+        """Spans of `passages` answering `question`, best first (at most `top`)."""
+        network, tokenizer = self._load()
+        passages = list(passages)
+        if not passages or not question.strip():
+            return Reading(question, (), float("inf"), 0)
+        q = tokenizer.encode(question)
+        encs = [tokenizer.encode(p) for p in passages]
+        windows = make_windows(q, encs, network.max_len, network.max_question, self.overlap)
+        candidates: list[SpanPrediction] = []
+        no_answer = float("inf")
+        for b in range(0, len(windows), self.batch_size):
+            batch = windows[b : b + self.batch_size]
+            ids, lengths = pad_batch(batch)
+            starts, ends = network.logits(ids, lengths)
+            for w, s, e in zip(batch, starts, ends):
+                null = float(s[0] + e[0])
+                no_answer = min(no_answer, null)
+                first = w.content_start
+                last = first + len(w.char_starts) - 1
+                for span in best_spans(s, e, first, last, self.max_answer_tokens, self.top):
+                    a, z = char_span(span.start - first, span.end - first, w.char_starts, w.char_ends)
+                    text = passages[w.passage][a:z]
+                    stripped = text.strip()
+                    if not stripped:
+                        continue
+                    a += len(text) - len(text.lstrip())
+                    z = a + len(stripped)
+                    candidates.append(SpanPrediction(w.passage, a, z, stripped, span.score, null))
+        best: dict[tuple[int, int, int], SpanPrediction] = {}
+        for c in candidates:  # the same span read in two overlapping windows: keep its best reading
+            key = (c.passage, c.start, c.end)
+            if key not in best or c.score > best[key].score:
+                best[key] = c
+        ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top]
+        return Reading(question, tuple(ranked), no_answer, len(windows))
+
+
+def reading_margin(reading: Reading) -> float:
+    """Best span score minus the lowest no-answer score; -inf when nothing was read."""
+    if not reading.spans:
+        return float("-inf")
+    return reading.spans[0].score - reading.no_answer
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = np.exp(x - x.max())
+    return z / z.sum()
