@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "benchmarks"
 TRAIN_FILES = [SHARED / "cmrc2018" / "cmrc2018_train.json", SHARED / "xquad" / "xquad.zh.json"]
-SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
 
 BOS, EOS, PAD = 0, 2, 1
 
@@ -93,6 +92,8 @@ def prepare(items: list[dict], tok, s: Settings, rng: random.Random) -> dict[str
     """Token windows with their gold start/end (0, 0 = no answer) for every training reading."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    from qa.evaluation import gap_text
+
     contexts = sorted({it["context"] for it in items})
     ctx_index = {c: i for i, c in enumerate(contexts)}
     tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), min_df=2, sublinear_tf=True).fit_transform(contexts)
@@ -134,7 +135,7 @@ def prepare(items: list[dict], tok, s: Settings, rng: random.Random) -> dict[str
                 add(q_ids, p.ids[w : w + budget], None, 1)
         # gap: the paragraph with every sentence holding the answer removed
         if rng.random() < s.p_gap:
-            kept = "".join(x for x in SENTENCE_END.split(it["context"]) if it["answer"] not in x)
+            kept = gap_text(it["context"], [it["answer"]])
             if len(kept) >= 40:
                 g = enc(kept)
                 w = random_window(len(g.ids), budget)

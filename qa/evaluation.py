@@ -7,6 +7,7 @@ content), every question asked without its paragraph.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -179,6 +180,15 @@ def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, i
     return EvalReport(summarize(results, build_seconds), tuple(results))
 
 
+SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")
+
+
+def gap_text(context: str, answers: Sequence[str]) -> str:
+    """The paragraph with every sentence that prints an answer cut out: it still covers the
+    topic but no longer holds the fact (a "gap" reading for no-answer training and tests)."""
+    return "".join(s for s in SENTENCE_END.split(context) if not any(a and a in s for a in answers))
+
+
 def evaluate_gold_paragraph(reader, paragraphs: dict[str, str], items: Sequence[EvalItem], *,
                             progress: Callable[[int, int], None] | None = None) -> EvalReport:
     """The reader alone: every question read against its own gold paragraph, never abstaining
@@ -196,7 +206,7 @@ def evaluate_gold_paragraph(reader, paragraphs: dict[str, str], items: Sequence[
         latency = (time.perf_counter() - t0) * 1000
         best = reading.spans[0] if reading.spans else None
         pred = best.text if best else ""
-        margin = best.score - reading.no_answer if best else -50.0
+        margin = reading.margin if best else -50.0
         em = em_score(pred, item.answers) if item.answers else float(not best)
         f1 = f1_score(pred, item.answers) if item.answers else float(not best)
         evidence = texts[best.passage] if best else ""

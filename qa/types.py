@@ -160,3 +160,8 @@ class Reading:
     spans: tuple[SpanPrediction, ...]
     no_answer: float
     windows: int
+
+    @property
+    def margin(self) -> float:
+        """Best span score over the lowest no-answer logit; -inf when nothing was read."""
+        return self.spans[0].score - self.no_answer if self.spans else float("-inf")

@@ -8,11 +8,10 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-
 from qa.errors import ConfigError
 from qa.reader.decode import best_spans, char_span
 from qa.reader.windows import make_windows, pad_batch
+from qa.text import to_simplified
 from qa.types import Reading, SpanPrediction
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
@@ -23,7 +22,7 @@ class NeuralReader:
     """Span reader on the bundled e5 backbone (see bench/train_reader.py for its training)."""
 
     def __init__(self, model_path: str | Path | None = None, *, max_answer_tokens: int = 40,
-                 batch_size: int = 16, top: int = 5, overlap: float = 0.4):
+                 batch_size: int = 16, top: int = 5, overlap: float = 0.4, int8: bool = True, fold: bool = True):
         if max_answer_tokens < 1:
             raise ConfigError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
         if batch_size < 1:
@@ -35,6 +34,10 @@ class NeuralReader:
         self.batch_size = batch_size
         self.top = top
         self.overlap = overlap
+        self.int8 = int8
+        # The model learnt from simplified text; traditional text is read folded (OpenCC t2s,
+        # character for character, so offsets still index the original passage).
+        self.fold = fold
         self._network = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -45,7 +48,7 @@ class NeuralReader:
                 from qa.reader.network import ReaderNetwork
                 from qa.reader.tokenizer import PieceTokenizer
 
-                network = ReaderNetwork(self.model_path)
+                network = ReaderNetwork(self.model_path, int8=self.int8)
                 self._tokenizer = PieceTokenizer(network.e5.vocabulary)
                 self._network = network
         return self._network, self._tokenizer
@@ -56,8 +59,9 @@ class NeuralReader:
         passages = list(passages)
         if not passages or not question.strip():
             return Reading(question, (), float("inf"), 0)
-        q = tokenizer.encode(question)
-        encs = [tokenizer.encode(p) for p in passages]
+        view = to_simplified if self.fold else (lambda text: text)
+        q = tokenizer.encode(view(question))
+        encs = [tokenizer.encode(view(p)) for p in passages]
         windows = make_windows(q, encs, network.max_len, network.max_question, self.overlap)
         candidates: list[SpanPrediction] = []
         no_answer = float("inf")
@@ -87,14 +91,3 @@ class NeuralReader:
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top]
         return Reading(question, tuple(ranked), no_answer, len(windows))
 
-
-def reading_margin(reading: Reading) -> float:
-    """Best span score minus the lowest no-answer score; -inf when nothing was read."""
-    if not reading.spans:
-        return float("-inf")
-    return reading.spans[0].score - reading.no_answer
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max())
-    return z / z.sum()
