@@ -72,7 +72,7 @@ def main(argv=None) -> None:
     print(json.dumps(metrics, ensure_ascii=False, indent=1))
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(json.dumps({"metrics": metrics, **report.to_json()}, ensure_ascii=False, indent=1),
+        args.report.write_text(json.dumps({**report.to_json(), "metrics": {**report.metrics, **metrics}}, ensure_ascii=False, indent=1),
                                encoding="utf-8")
 
 

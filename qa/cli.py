@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a user error (message printed, no traceback); 2 bad usage;
 3 ingest finished but some inputs were skipped; 4 nothing could be ingested;
-5 `qa eval --min-f1` gate failed.
+5 `qa eval --min-f1` gate failed; 6 `qa eval --compare`: NEW is worse beyond the interval.
 """
 from __future__ import annotations
 
@@ -231,8 +231,16 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
                                                    "read against its own paragraph (no retrieval)."),
           reader_model: Optional[Path] = typer.Option(None, "--reader-model",
                                                       help="A reader model file (default: the bundled int8 one)."),
-          worst: int = typer.Option(10, help="How many worst questions to list.")):
+          worst: int = typer.Option(10, help="How many worst questions (with --compare: changed ones) to list."),
+          compare: Optional[tuple[Path, Path]] = typer.Option(
+              None, "--compare", metavar="OLD.json NEW.json",
+              help="Compare two saved --report files of one set (runs no questions); exit 6 when NEW "
+                   "is worse beyond the bootstrap interval of the F1 difference."),
+          as_json: bool = typer.Option(False, "--json", help="With --compare: print the comparison as JSON.")):
     """Score an eval set (or a SQuAD file) with the official CMRC 2018 EM/F1 and more."""
+    if compare:
+        _compare(compare, set_ or squad, as_json, worst)
+        return
     try:
         if gold_paragraph:
             result = _eval_gold_paragraph(squad, reader_model, limit)
@@ -244,33 +252,59 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
     _print_eval(result, f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})", worst, report, min_f1)
 
 
+def _compare(paths: tuple[Path, Path], runs_questions: Optional[Path], as_json: bool, worst: int) -> None:
+    """Print the comparison of two saved reports; exit 6 on a regression beyond the interval."""
+    from qa.compare import compare_reports, render_text
+    from qa.errors import ConfigError
+
+    try:
+        if runs_questions is not None:
+            raise ConfigError("--compare reads two saved reports and runs no questions; drop --set/--squad")
+        c = compare_reports(*paths)
+    except QAError as exc:
+        fail(exc)
+    if as_json:
+        print(json.dumps(c.to_json(), ensure_ascii=False, indent=1))
+    else:
+        for line in render_text(c, changed_limit=worst):
+            out.print(escape(line), soft_wrap=True)  # one line per question, greppable
+    if c.regression:
+        err.print(f"[bold red]NEW is worse: the whole {round(100 * c.confidence)}% interval of the F1 "
+                  f"difference [{c.ci_low:+.2f}, {c.ci_high:+.2f}] is below 0[/]")
+        raise typer.Exit(6)
+
+
 def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], limit: Optional[int]):
     from qa.errors import ConfigError
-    from qa.evaluation import evaluate_gold_paragraph, load_squad
+    from qa.evaluation import evaluate_gold_paragraph, with_load_notes
     from qa.reader.neural import NeuralReader
+    from qa.squad import read_squad
 
     if squad is None:
         raise ConfigError("--gold-paragraph needs --squad FILE.json (a file whose questions name their paragraph)")
-    docs, items = load_squad(squad)
-    paragraphs = {doc.path: doc.text for doc, _ in docs}
-    items = items[:limit] if limit else items
+    loaded = read_squad(squad)
+    paragraphs = {doc.path: doc.text for doc, _ in loaded.docs}
+    items = loaded.items[:limit] if limit else loaded.items
     reader = NeuralReader(reader_model)
     bar, update = progress_bar("reading")
     with bar:
-        return evaluate_gold_paragraph(reader, paragraphs, items, progress=update)
+        return with_load_notes(evaluate_gold_paragraph(reader, paragraphs, items, progress=update), loaded)
 
 
 def _eval_open(set_, squad, index, embedder, mode, limit):
     from qa.assistant import Assistant
-    from qa.evaluation import evaluate, load_eval_set, squad_index
+    from qa.evaluation import evaluate, load_eval_set, squad_index, with_load_notes
     from qa.retrieval import RetrievalConfig
+    from qa.squad import read_squad
 
     emb = make(embedder)
     build_s = None
+    loaded = None
     if squad is not None:
+        loaded = read_squad(squad)
         bar, update = progress_bar("indexing")
         with bar:
-            root, items, build_s = squad_index(squad, emb, progress=update)
+            root, items, build_s = squad_index(squad, emb, progress=update, loaded=loaded)
     else:
         items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
         root = open_assistant(index, embedder).index_dir
@@ -278,7 +312,8 @@ def _eval_open(set_, squad, index, embedder, mode, limit):
     items = items[:limit] if limit else items
     bar, update = progress_bar("asking")
     with bar:
-        return evaluate(assistant, items, progress=update, build_seconds=build_s)
+        report = evaluate(assistant, items, progress=update, build_seconds=build_s)
+    return with_load_notes(report, loaded) if loaded is not None else report
 
 
 def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: Optional[float]) -> None:
@@ -297,6 +332,14 @@ def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: 
         shown = "(abstained)" if q.abstained else q.prediction
         out.print(f"  {escape(q.id)} f1={q.f1:.2f} rank={q.gold_rank} {escape(q.question)} -> "
                   f"{escape(shown)} | gold: {escape(' / '.join(q.answers) or '(unanswerable)')}")
+    # Set-aside items are listed, not just counted: a reader must see what was not scored.
+    for label, notes in (("unscoreable (not asked)", result.unscoreable), ("renamed ids", result.renamed)):
+        if notes:
+            out.print(f"[bold]{label}: {len(notes)}[/]")
+        for n in notes[:worst]:
+            out.print(f"  {escape(n.id)}: {escape(n.reason)}", soft_wrap=True)
+        if len(notes) > worst:
+            out.print(f"  ... and {len(notes) - worst} more (the --report file lists them all)")
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), "utf-8")

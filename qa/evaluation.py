@@ -2,21 +2,22 @@
 
 An eval set line: {"id", "question", "answers": [...], "history"?: [...], "unanswerable"?: bool}.
 A SQuAD file is answered open-domain: all its paragraphs pooled into one index (cached by
-content), every question asked without its paragraph.
+content), every question asked without its paragraph. SQuAD-like files are read by
+`qa.squad.read_squad`, which lists the items it cannot score instead of failing on them.
 """
 from __future__ import annotations
 
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 from qa.errors import EvalSetError
 from qa.metrics import (abstention_scores, em_score, f1_score, mrr, percentile, recall_at_k)
 from qa.text import content_hash
-from qa.types import Article, Document, Segment
+from qa.types import Article, Document
 
 RECALL_DEPTH = 10
 
@@ -31,6 +32,14 @@ class EvalItem:
     history: tuple[str, ...] = ()
     unanswerable: bool = False
     gold_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoadNote:
+    """An item of a set that was set aside, renamed or looks wrong, and why (for the report)."""
+
+    id: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,29 @@ class QuestionResult:
 
 @dataclass(frozen=True)
 class EvalReport:
+    """Metrics, one result per question asked, and the load notes of the set (SQuAD files)."""
+
     metrics: dict
     questions: tuple[QuestionResult, ...] = field(default=())
+    unscoreable: tuple[LoadNote, ...] = ()
+    renamed: tuple[LoadNote, ...] = ()
+    warnings: tuple[LoadNote, ...] = ()
 
     def to_json(self) -> dict:
-        return {"metrics": self.metrics, "questions": [asdict(q) for q in self.questions]}
+        """The report as `qa eval --report` writes it (and `qa eval --compare` reads it)."""
+        return {"metrics": self.metrics, "questions": [asdict(q) for q in self.questions],
+                "unscoreable": [asdict(n) for n in self.unscoreable],
+                "renamed": [asdict(n) for n in self.renamed],
+                "warnings": [asdict(n) for n in self.warnings]}
+
+
+def with_load_notes(report: EvalReport, loaded) -> EvalReport:
+    """`report` with the unscoreable, renamed and warned items of `loaded` (a SquadSet) and
+    their counts in the metrics, so nothing the loader set aside goes unseen."""
+    metrics = {**report.metrics, "unscoreable": len(loaded.unscoreable), "renamed_ids": len(loaded.renamed),
+               "answer_not_in_paragraph": len(loaded.warnings)}
+    return replace(report, metrics=metrics, unscoreable=tuple(loaded.unscoreable),
+                   renamed=tuple(loaded.renamed), warnings=tuple(loaded.warnings))
 
 
 def load_eval_set(path: str | Path) -> list[EvalItem]:
@@ -93,41 +120,25 @@ def load_eval_set(path: str | Path) -> list[EvalItem]:
 
 
 def load_squad(path: str | Path) -> tuple[list[tuple[Document, list[Article]]], list[EvalItem]]:
-    """Paragraphs of a SQuAD-format file as one-article documents, and its questions."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise EvalSetError(f"{path}: not a readable SQuAD-format file ({exc})") from exc
-    docs: list[tuple[Document, list[Article]]] = []
-    items: list[EvalItem] = []
-    for a_i, art in enumerate(data):
-        for p_i, para in enumerate(art.get("paragraphs", [])):
-            context = para.get("context", "")
-            if not context.strip():
-                continue
-            ppath = f"{path.name}#{para.get('id') or f'{a_i}-{p_i}'}"
-            doc = Document(doc_id=content_hash(context), path=ppath, text=context, kind="squad",
-                           title=art.get("title", ""))
-            article = Article(article_id=content_hash(doc.title, context), doc_id=doc.doc_id,
-                              path=ppath, title=doc.title, text=context,
-                              segments=(Segment(0, len(context), 0),), sources=(ppath,))
-            docs.append((doc, [article]))
-            for qa in para.get("qas", []):
-                answers = tuple(dict.fromkeys(x["text"] for x in qa.get("answers", [])))
-                items.append(EvalItem(str(qa["id"]), qa["question"], answers,
-                                      unanswerable=not answers, gold_paths=(ppath,)))
-    return docs, items
+    """Paragraphs of a SQuAD-like file as one-article documents, and its scoreable questions
+    (`qa.squad.read_squad` also gives the items set aside and why)."""
+    from qa.squad import read_squad
+
+    loaded = read_squad(path)
+    return list(loaded.docs), list(loaded.items)
 
 
 def squad_index(path: str | Path, embedder, cache_root: Path | None = None,
-                progress=None) -> tuple[Path, list[EvalItem], float]:
-    """Build (or reuse, keyed by file content and embedder) the pooled index of a SQuAD file."""
+                progress=None, loaded=None) -> tuple[Path, list[EvalItem], float]:
+    """Build (or reuse, keyed by file content and embedder) the pooled index of a SQuAD file;
+    `loaded` is the file's SquadSet when the caller has already read it."""
     from qa.indexer import ingest_articles
+    from qa.squad import read_squad
     from qa.store import MANIFEST, EmbeddingCache
 
     path = Path(path)
-    docs, items = load_squad(path)
+    loaded = read_squad(path) if loaded is None else loaded
+    docs, items = list(loaded.docs), list(loaded.items)
     key = content_hash(path.read_bytes().decode("utf-8", "replace"), embedder.id)
     cache = EmbeddingCache(cache_root / "embeddings.sqlite" if cache_root else None)
     root = (cache_root or cache.path.parent) / "squad" / f"{path.stem}-{key}"
@@ -221,9 +232,13 @@ def evaluate_gold_paragraph(reader, paragraphs: dict[str, str], items: Sequence[
 
 
 def summarize(results: Sequence[QuestionResult], build_seconds: float | None = None) -> dict:
-    """Metrics over all questions (EM/F1 ×100 as CMRC reports them; unanswered count 0)."""
+    """Metrics over all questions (EM/F1 ×100 as CMRC reports them; unanswered count 0), split
+    as the official SQuAD 2.0 script splits them: HasAns EM/F1 and NoAns accuracy (share of
+    unanswerable questions abstained on, ×100; only when there are any). `answerable_em/f1`
+    are the HasAns figures under their older names, kept for saved reports and scripts."""
     n = len(results)
     answerable = [r for r in results if not r.unanswerable]
+    noans = [r for r in results if r.unanswerable]
     ranks = [r.gold_rank for r in results if not r.unanswerable]
     lat = [r.latency_ms for r in results]
     metrics = {
@@ -233,13 +248,18 @@ def summarize(results: Sequence[QuestionResult], build_seconds: float | None = N
         "answerable_em": round(100 * sum(r.em for r in answerable) / max(len(answerable), 1), 2),
         "answerable_f1": round(100 * sum(r.f1 for r in answerable) / max(len(answerable), 1), 2),
         "abstained_answerable": round(sum(r.abstained for r in answerable) / max(len(answerable), 1), 4),
+        "hasans_questions": len(answerable),
+        "hasans_em": round(100 * sum(r.em for r in answerable) / max(len(answerable), 1), 2),
+        "hasans_f1": round(100 * sum(r.f1 for r in answerable) / max(len(answerable), 1), 2),
+        "noans_questions": len(noans),
         "latency_p50_ms": round(percentile(lat, 50), 2) if lat else 0.0,
         "latency_p95_ms": round(percentile(lat, 95), 2) if lat else 0.0,
     }
     if any(r is not None for r in ranks) or any(results[i].gold_rank for i in range(n)):
         metrics.update({f"recall@{k}": round(recall_at_k(ranks, k), 4) for k in (1, 5, 10)})
         metrics["mrr"] = round(mrr(ranks), 4)
-    if any(r.unanswerable for r in results):
+    if noans:
+        metrics["noans_accuracy"] = round(100 * sum(r.em for r in noans) / len(noans), 2)
         p, rec = abstention_scores([r.abstained for r in results], [r.unanswerable for r in results])
         metrics["abstention_precision"] = round(p, 4)
         metrics["abstention_recall"] = round(rec, 4)
