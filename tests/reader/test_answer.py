@@ -1,0 +1,87 @@
+"""The neural reader as the Assistant's answer selector: exact spans with their sentence and
+article offsets, calibrated confidence, abstention when the article lacks the fact."""
+import json
+
+import pytest
+
+from qa import Assistant
+from qa.errors import ConfigError, ModelFileError
+from qa.reader.answer import evidence_sentence, load_calibration, reading_features
+from qa.store import EmbeddingCache
+from qa.types import ReaderResult
+
+ARTICLES = {
+    "typhoon.txt": "台风“白鹿”登陆福建\n据中央气象台消息，今年第3号台风“白鹿”于8日14时前后在福建省漳州市东山县沿海登陆，"
+                   "登陆时中心附近最大风力有12级。受其影响，福建、广东等地出现强降雨，部分航班取消。"
+                   "气象专家介绍，“白鹿”将继续向西北方向移动，强度逐渐减弱。\n",
+    "harvest.txt": "夏粮再获丰收\n农业农村部12日发布消息，今年全国夏粮总产量达到1.49亿吨，比上年增加1.5%。"
+                   "其中小麦产量1.38亿吨，单产每亩达到386公斤。农业农村部种植业管理司司长潘文博表示，"
+                   "各地抢抓农时，夏收进度快于往年。\n",
+}
+
+
+def test_evidence_sentence_holds_the_span():
+    text = "第一句话。今年夏粮总产量达到1.49亿吨，比上年增加1.5%。第三句。"
+    start = text.index("1.49亿吨")
+    s, e = evidence_sentence(text, start, start + 6)
+    assert text[s:e] == "今年夏粮总产量达到1.49亿吨，比上年增加1.5%。"
+
+
+def test_features_of_an_empty_reading_say_no():
+    feats = reading_features(ReaderResult("谁？", (), float("inf"), 0))
+    assert feats["margin"] == -20.0
+
+
+def test_calibration_file_errors(tmp_path):
+    with pytest.raises(ModelFileError, match="cal.json.*missing"):
+        load_calibration(tmp_path / "cal.json")
+    (tmp_path / "cal.json").write_text(json.dumps({"features": ["x"], "coef": [1], "intercept": 0, "threshold": 0.5}))
+    with pytest.raises(ModelFileError, match="damaged"):
+        load_calibration(tmp_path / "cal.json")
+
+
+def test_unknown_reader_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="reader 'bert'"):
+        Assistant(tmp_path, reader="bert")
+
+
+@pytest.fixture(scope="module")
+def neural(tmp_path_factory):
+    from qa.embedders import FakeEmbedder
+
+    tmp = tmp_path_factory.mktemp("neural")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    return Assistant.build([corpus], tmp / "index", FakeEmbedder(), cache=EmbeddingCache(tmp / "cache.sqlite"),
+                           reader="neural")
+
+
+@pytest.mark.reader
+@pytest.mark.parametrize("question, expected", [
+    ("今年夏粮总产量是多少？", "1.49亿吨"),
+    ("台风白鹿登陆时中心附近最大风力有几级？", "12级"),
+    ("种植业管理司司长是谁？", "潘文博"),
+])
+def test_neural_answers_are_checkable_spans(neural, question, expected):
+    a = neural.ask(question)
+    assert not a.abstained and expected in a.text
+    article = neural.article(a.sources[0].article_id)
+    assert article.text[a.start : a.end] == a.text
+    assert article.text[a.evidence_start : a.evidence_end] == a.evidence and a.text in a.evidence
+    assert 0.0 <= a.confidence <= 1.0 and a.confidence >= neural.threshold
+
+
+@pytest.mark.reader
+def test_neural_follow_up_is_rewritten_and_answered(neural):
+    b = neural.ask("那小麦呢？", history=["今年全国夏粮总产量是多少？"])
+    assert b.rewritten_question != "那小麦呢？" and "小麦" in b.rewritten_question
+    assert not b.abstained and "1.38亿吨" in b.text
+
+
+@pytest.mark.reader
+def test_neural_abstains_when_the_article_lacks_the_fact(neural):
+    # on topic (the typhoon article is retrieved) but it prints no death toll
+    a = neural.ask("台风白鹿造成多少人死亡？")
+    assert a.abstained and a.text == "" and a.sources
