@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 a user error (message printed, no traceback); 2 bad usa
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -236,7 +237,11 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
               None, "--compare", metavar="OLD.json NEW.json",
               help="Compare two saved --report files of one set (runs no questions); exit 6 when NEW "
                    "is worse beyond the bootstrap interval of the F1 difference."),
-          as_json: bool = typer.Option(False, "--json", help="With --compare: print the comparison as JSON.")):
+          as_json: bool = typer.Option(False, "--json", help="With --compare: print the comparison as JSON."),
+          html: Optional[Path] = typer.Option(None, "--html", help="Also write the report as one self-contained "
+                                              "HTML page with charts (eval/reports/*.html shows in the UI)."),
+          workers: Optional[int] = typer.Option(None, "--workers", help="Questions answered at once (default: "
+                                                "the cores); results do not depend on it.")):
     """Score an eval set (or a SQuAD file) with the official CMRC 2018 EM/F1 and more."""
     if compare:
         _compare(compare, set_ or squad, as_json, worst)
@@ -246,10 +251,11 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
             result = _eval_gold_paragraph(squad, reader_model, limit)
             mode = "gold paragraph, neural reader"
         else:
-            result = _eval_open(set_, squad, index, embedder, mode, limit)
+            result = _eval_open(set_, squad, index, embedder, mode, limit, workers)
     except QAError as exc:
         fail(exc)
-    _print_eval(result, f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})", worst, report, min_f1)
+    title = f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})"
+    _print_eval(result, title, worst, report, min_f1, html)
 
 
 def _compare(paths: tuple[Path, Path], runs_questions: Optional[Path], as_json: bool, worst: int) -> None:
@@ -291,7 +297,7 @@ def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], li
         return with_load_notes(evaluate_gold_paragraph(reader, paragraphs, items, progress=update), loaded)
 
 
-def _eval_open(set_, squad, index, embedder, mode, limit):
+def _eval_open(set_, squad, index, embedder, mode, limit, workers=None):
     from qa.assistant import Assistant
     from qa.evaluation import evaluate, load_eval_set, squad_index, with_load_notes
     from qa.retrieval import RetrievalConfig
@@ -312,11 +318,13 @@ def _eval_open(set_, squad, index, embedder, mode, limit):
     items = items[:limit] if limit else items
     bar, update = progress_bar("asking")
     with bar:
-        report = evaluate(assistant, items, progress=update, build_seconds=build_s)
+        report = evaluate(assistant, items, progress=update, build_seconds=build_s,
+                          workers=(os.cpu_count() or 1) if workers is None else workers)
     return with_load_notes(report, loaded) if loaded is not None else report
 
 
-def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: Optional[float]) -> None:
+def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: Optional[float],
+                html: Optional[Path] = None) -> None:
     from rich.table import Table
 
     table = Table(title=title)
@@ -344,6 +352,13 @@ def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: 
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), "utf-8")
         out.print(f"report written to {report}")
+    if html:
+        from qa.report_html import write_html
+
+        try:
+            out.print(f"HTML report written to {write_html(result, html, title)}")
+        except QAError as exc:
+            fail(exc)
     if min_f1 is not None and result.metrics["f1"] < min_f1:
         err.print(f"[bold red]F1 {result.metrics['f1']} is below the gate --min-f1 {min_f1}[/]")
         raise typer.Exit(5)

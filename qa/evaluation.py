@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from qa.errors import EvalSetError
+from qa.errors import ConfigError, EvalSetError
 from qa.metrics import (abstention_scores, em_score, f1_score, mrr, percentile, recall_at_k)
 from qa.text import content_hash
 from qa.types import Article, Document
@@ -44,6 +45,10 @@ class LoadNote:
 
 @dataclass(frozen=True)
 class QuestionResult:
+    """One question asked. `withheld` is the span an abstention held back ("" when the
+    reader found none; old reports lack it), `source` the answering article's title and
+    file(s), `answer_type` the type the question analysis expected ("" in old reports)."""
+
     id: str
     question: str
     prediction: str
@@ -57,6 +62,9 @@ class QuestionResult:
     confidence: float
     rewritten_question: str
     unanswerable: bool = False
+    answer_type: str = ""
+    withheld: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,29 +174,74 @@ def gold_rank(hits, gold_paths: Sequence[str], answers: Sequence[str] = ()) -> i
 
 
 def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, int], None] | None = None,
-             build_seconds: float | None = None) -> EvalReport:
-    """Ask every question; score EM/F1 (official CMRC metric), retrieval, abstention, latency."""
-    results: list[QuestionResult] = []
-    for i, item in enumerate(items):
-        t0 = time.perf_counter()
+             build_seconds: float | None = None, workers: int = 1) -> EvalReport:
+    """Ask every question; score EM/F1 (official CMRC metric), retrieval, abstention, latency.
+
+    `workers` threads share the one (thread-safe) assistant; results keep the order of
+    `items` and are the same for any number of workers. `progress` is called from this
+    thread only, once per finished question."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers={workers!r}: give a whole number of 1 or more (--workers N)")
+    threshold = getattr(assistant, "threshold", None)
+    results: list[QuestionResult | None] = [None] * len(items)
+    if workers == 1 or len(items) < 2:
+        for i, item in enumerate(items):
+            results[i] = _ask_one(assistant, item, threshold)
+            if progress:
+                progress(i + 1, len(items))
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xunda-eval") as pool:
+            futures = {pool.submit(_ask_one, assistant, item, threshold): i for i, item in enumerate(items)}
+            try:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    results[futures[future]] = future.result()
+                    if progress:
+                        progress(done, len(items))
+            except BaseException:
+                for f in futures:  # one failed question (or Ctrl-C) stops the run, as with one worker
+                    f.cancel()
+                raise
+    metrics = summarize(results, build_seconds)
+    if threshold is not None:
+        metrics["threshold"] = round(float(threshold), 4)
+    metrics["workers"] = workers
+    return EvalReport(metrics, tuple(results))
+
+
+def _ask_one(assistant, item: EvalItem, threshold: float | None) -> QuestionResult:
+    """Ask and score one question. With a known threshold the question is asked with none and
+    the threshold applied here (the same decision `ask` makes), so that the span an
+    abstention withholds is kept for the risk-coverage curve of the HTML report."""
+    t0 = time.perf_counter()
+    if threshold is None:
         answer = assistant.ask(item.question, list(item.history))
-        latency = (time.perf_counter() - t0) * 1000
-        rank = None
-        if item.gold_paths or item.answers:
-            # Retrieve with the question as the assistant understood it (follow-ups resolved).
-            q = answer.rewritten_question or item.question
-            rank = gold_rank(assistant.retrieve(q, RECALL_DEPTH), item.gold_paths, item.answers)
-        pred = "" if answer.abstained else answer.text
-        em = em_score(pred, item.answers) if item.answers else float(answer.abstained)
-        f1 = f1_score(pred, item.answers) if item.answers else float(answer.abstained)
-        results.append(QuestionResult(
-            id=item.id, question=item.question, prediction=pred, abstained=answer.abstained,
-            answers=item.answers, em=em, f1=f1, gold_rank=rank, evidence=answer.evidence,
-            latency_ms=round(latency, 2), confidence=round(answer.confidence, 4),
-            rewritten_question=answer.rewritten_question, unanswerable=item.unanswerable))
-        if progress:
-            progress(i + 1, len(items))
-    return EvalReport(summarize(results, build_seconds), tuple(results))
+    else:
+        answer = assistant.ask(item.question, list(item.history), threshold=0.0)
+    latency = (time.perf_counter() - t0) * 1000
+    abstained = answer.abstained or (threshold is not None and answer.confidence < threshold)
+    rank = None
+    if item.gold_paths or item.answers:
+        # Retrieve with the question as the assistant understood it (follow-ups resolved).
+        q = answer.rewritten_question or item.question
+        rank = gold_rank(assistant.retrieve(q, RECALL_DEPTH), item.gold_paths, item.answers)
+    pred = "" if abstained else answer.text
+    em = em_score(pred, item.answers) if item.answers else float(abstained)
+    f1 = f1_score(pred, item.answers) if item.answers else float(abstained)
+    src = answer.sources[0] if answer.sources and answer.text else None
+    return QuestionResult(
+        id=item.id, question=item.question, prediction=pred, abstained=abstained,
+        answers=item.answers, em=em, f1=f1, gold_rank=rank, evidence="" if abstained else answer.evidence,
+        latency_ms=round(latency, 2), confidence=round(answer.confidence, 4),
+        rewritten_question=answer.rewritten_question, unanswerable=item.unanswerable,
+        answer_type=getattr(answer, "answer_type", "") or "",
+        withheld=answer.text if abstained else "",
+        source=_source_label(src) if src else "")
+
+
+def _source_label(source) -> str:
+    """《title》 file, file: where an answer comes from, short enough for a table cell."""
+    files = ", ".join(Path(p).name or p for p in source.paths)
+    return f"《{source.title}》 {files}".strip() if source.title else files
 
 
 SENTENCE_END = re.compile(r"(?<=[。！？!?；;])")

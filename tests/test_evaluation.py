@@ -88,3 +88,65 @@ def test_eval_set_errors_name_file_line_and_field(tmp_path):
         load_eval_set(f)
     f.write_text('{"id": "a", "question": "q", "answers": [], "unanswerable": true, "history": ["h"]}\n', "utf-8")
     assert load_eval_set(f) == [EvalItem("a", "q", (), ("h",), True)]
+
+
+def seed_items() -> list:
+    """16 seed questions and 8 unanswerable ones (abstentions to check)."""
+    from pathlib import Path
+
+    items = load_eval_set(Path(__file__).resolve().parents[1] / "eval" / "seeds_qa.jsonl")
+    return items[:16] + [i for i in items if i.unanswerable][:8]
+
+
+@pytest.fixture(scope="module")
+def seed_assistant(tmp_path_factory):
+    """An Assistant over the seed articles with the model-free embedder."""
+    import shutil
+    from pathlib import Path
+
+    from qa import Assistant
+    from qa.embedders import FakeEmbedder
+
+    folder = tmp_path_factory.mktemp("eval_seed")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", folder / "corpus")
+    return Assistant.build(sorted((folder / "corpus").glob("*.txt")), folder / "index", FakeEmbedder(),
+                           cache=EmbeddingCache(folder / "cache.sqlite"))
+
+
+def test_two_workers_give_the_same_results_as_one_in_order(seed_assistant):
+    items = seed_items()
+    calls: list[tuple[int, int]] = []
+    one = evaluate(seed_assistant, items, workers=1)
+    two = evaluate(seed_assistant, items, workers=2, progress=lambda done, total: calls.append((done, total)))
+
+    def outcome(report):
+        return [(q.id, q.prediction, q.abstained, q.confidence, q.em, q.f1, q.gold_rank, q.evidence, q.withheld,
+                 q.answer_type, q.source) for q in report.questions]
+
+    assert outcome(two) == outcome(one) and [q.id for q in two.questions] == [i.id for i in items]
+    assert calls == [(n, len(items)) for n in range(1, len(items) + 1)]
+    assert {k: v for k, v in two.metrics.items() if "latency" not in k and k != "workers"} == \
+        {k: v for k, v in one.metrics.items() if "latency" not in k and k != "workers"}
+    assert (one.metrics["workers"], two.metrics["workers"]) == (1, 2)
+    assert one.metrics["threshold"] == round(seed_assistant.threshold, 4)
+
+
+def test_eval_decides_abstention_as_ask_does_and_keeps_the_withheld_span(seed_assistant):
+    items = seed_items()
+    report = evaluate(seed_assistant, items, workers=2)
+    for item, q in zip(items, report.questions):
+        direct = seed_assistant.ask(item.question, list(item.history))
+        assert (q.prediction, q.abstained) == ("" if direct.abstained else direct.text, direct.abstained)
+        assert q.answer_type == direct.answer_type
+        if not q.abstained:
+            assert q.withheld == "" and q.evidence == direct.evidence
+    held = [q for q in report.questions if q.withheld]
+    assert held and all(q.abstained and q.confidence < seed_assistant.threshold for q in held)
+
+
+def test_workers_must_be_a_whole_number_of_one_or_more(seed_assistant):
+    from qa.errors import ConfigError
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ConfigError, match="--workers"):
+            evaluate(seed_assistant, [], workers=bad)

@@ -287,3 +287,33 @@ def test_server_binds_localhost_by_default(server):
     assert url.startswith("http://127.0.0.1:")
     params = inspect.signature(serve).parameters
     assert params["host"].default == "127.0.0.1" and params["share"].default is False
+
+
+# -- the eval report tab --------------------------------------------------------------------------
+def eval_tab_html(demo) -> str:
+    """The value the "Eval report" tab's HTML component is built with."""
+    (component,) = [c for c in demo.config["components"] if c.get("props", {}).get("elem_id") == "xd-eval-report"]
+    return component["props"]["value"]
+
+
+def test_eval_report_tab_shows_the_newest_report_or_how_to_make_one(tmp_path, seed_assistant):
+    import html
+    import os
+
+    from qa.evaluation import EvalReport
+    from qa.report_html import write_html
+    from ui.app import build_app
+
+    tabs = [c["props"].get("label") for c in build_app(seed_assistant, tmp_path).config["components"]
+            if c.get("type") == "tabitem"]
+    assert "Eval report" in tabs
+    assert "qa eval --html eval/reports/latest.html" in eval_tab_html(build_app(seed_assistant, tmp_path))
+    old = tmp_path / "old.html"
+    old.write_text("<p>old report</p>", "utf-8")
+    os.utime(old, (1_000_000, 1_000_000))
+    write_html(EvalReport({"f1": 12.5}, ()), tmp_path / "latest.html", title=f"newest {EVIL}")
+    shown = eval_tab_html(build_app(seed_assistant, tmp_path))
+    assert "latest.html" in shown and 'sandbox="allow-scripts"' in shown and "old report" not in shown
+    frame = html.unescape(shown.split('srcdoc="', 1)[1].split('"', 1)[0])
+    assert frame.count("<svg") == 5 and "newest &lt;script&gt;" in frame
+    assert "<script>alert" not in frame and "<script" not in shown  # escaped twice over: text only

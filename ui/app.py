@@ -1,4 +1,5 @@
-"""The Gradio chat UI: questions, cited answers, retrieved passages, uploads, statistics, settings.
+"""The Gradio chat UI: questions, cited answers, retrieved passages, uploads, statistics, settings,
+and a tab with the newest eval report (`qa eval --html eval/reports/NAME.html`).
 
 All answering goes through `qa.Assistant`; this module only turns its results into pages.
 Per-user state lives in the components (the chatbot holds the conversation), never in globals.
@@ -21,9 +22,10 @@ import gradio as gr  # noqa: E402
 
 from qa.assistant import history_questions  # noqa: E402
 from qa.errors import ConfigError, QAError  # noqa: E402
+from qa.report_html import MAKE_ONE, latest_report  # noqa: E402
 from ui.examples import example_questions  # noqa: E402
-from ui.render import (answer_parts, answer_plain, render_error, render_info,  # noqa: E402
-                       render_passages, render_report, wrap)
+from ui.render import (answer_parts, answer_plain, render_error, render_eval_report,  # noqa: E402
+                       render_info, render_passages, render_report, wrap)
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +145,15 @@ def ingest_uploads(assistant, paths: Sequence[str], progress=None) -> tuple[Any,
     return None, rejected
 
 
-def build_app(assistant) -> gr.Blocks:
-    """The Blocks app for `assistant` (not launched): chat, passages, examples, upload, settings."""
+def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
+    """The Blocks app for `assistant` (not launched): chat, passages, examples, upload, settings,
+    and a tab with the newest eval report of `reports_dir` (default eval/reports)."""
     examples = example_questions(assistant.articles.values())
+
+    def eval_report() -> str:
+        """The newest eval/reports/*.html, or how to make one."""
+        return render_eval_report(latest_report(reports_dir), MAKE_ONE)
+
     placeholder = examples[0] if examples else "输入关于已收录新闻的问题"
 
     def respond(message: str, history: list, k: float, threshold: float
@@ -211,36 +219,41 @@ def build_app(assistant) -> gr.Blocks:
     with gr.Blocks(title="讯答 · 新闻问答", analytics_enabled=False) as demo:
         gr.HTML("<h1 style='margin:0'>讯答 · 新闻问答</h1>"
                 "<p style='margin:0.2em 0;color:#6b7280'>从已收录的新闻文章中摘取答案，并注明出处。</p>")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chatbot = gr.Chatbot(label="对话", elem_id="xd-chat", height=520, latex_delimiters=[],
-                                     sanitize_html=True, buttons=[], feedback_options=None,
-                                     layout="bubble")
-                with gr.Row():
-                    msg = gr.Textbox(show_label=False, placeholder=f"例如：{placeholder}",
-                                     elem_id="xd-question", scale=5, min_width=200, lines=1,
-                                     max_lines=4, autofocus=True)
-                    send = gr.Button("提问", variant="primary", scale=1, min_width=72,
-                                     elem_id="xd-send")
-                example_box = gr.Dataset(components=[msg], samples=[[q] for q in examples],
-                                         label="示例问题（点击提问）", elem_id="xd-examples",
-                                         samples_per_page=6)
-                with gr.Accordion("检索到的段落", open=False, elem_id="xd-passages-box"):
-                    passages = gr.HTML(render_passages([]), elem_id="xd-passages")
-            with gr.Column(scale=2, min_width=300):
-                with gr.Accordion("上传文章", open=True):
-                    files = gr.File(label=f"{' '.join(ALLOWED_EXTENSIONS)}；每个不超过 "
-                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MB，一次最多 {MAX_FILES} 个",
-                                    file_count="multiple", file_types=list(ALLOWED_EXTENSIONS),
-                                    type="filepath", elem_id="xd-files")
-                    add = gr.Button("加入索引", variant="secondary", elem_id="xd-add")
-                    report = gr.HTML(elem_id="xd-report")
-                with gr.Accordion("索引统计", open=True):
-                    stats = gr.HTML(render_info(assistant.info()), elem_id="xd-stats")
-                with gr.Accordion("设置", open=False):
-                    k = gr.Slider(1, 20, value=assistant.top_k, step=1, label="检索段落数（top-k）")
-                    threshold = gr.Slider(0.0, 1.0, value=round(assistant.threshold, 2), step=0.01,
-                                          label="拒答阈值（置信度低于它就不作答）")
+        with gr.Tabs():
+            with gr.Tab("问答", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        chatbot = gr.Chatbot(label="对话", elem_id="xd-chat", height=520, latex_delimiters=[],
+                                             sanitize_html=True, buttons=[], feedback_options=None,
+                                             layout="bubble")
+                        with gr.Row():
+                            msg = gr.Textbox(show_label=False, placeholder=f"例如：{placeholder}",
+                                             elem_id="xd-question", scale=5, min_width=200, lines=1,
+                                             max_lines=4, autofocus=True)
+                            send = gr.Button("提问", variant="primary", scale=1, min_width=72,
+                                             elem_id="xd-send")
+                        example_box = gr.Dataset(components=[msg], samples=[[q] for q in examples],
+                                                 label="示例问题（点击提问）", elem_id="xd-examples",
+                                                 samples_per_page=6)
+                        with gr.Accordion("检索到的段落", open=False, elem_id="xd-passages-box"):
+                            passages = gr.HTML(render_passages([]), elem_id="xd-passages")
+                    with gr.Column(scale=2, min_width=300):
+                        with gr.Accordion("上传文章", open=True):
+                            files = gr.File(label=f"{' '.join(ALLOWED_EXTENSIONS)}；每个不超过 "
+                                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB，一次最多 {MAX_FILES} 个",
+                                            file_count="multiple", file_types=list(ALLOWED_EXTENSIONS),
+                                            type="filepath", elem_id="xd-files")
+                            add = gr.Button("加入索引", variant="secondary", elem_id="xd-add")
+                            report = gr.HTML(elem_id="xd-report")
+                        with gr.Accordion("索引统计", open=True):
+                            stats = gr.HTML(render_info(assistant.info()), elem_id="xd-stats")
+                        with gr.Accordion("设置", open=False):
+                            k = gr.Slider(1, 20, value=assistant.top_k, step=1, label="检索段落数（top-k）")
+                            threshold = gr.Slider(0.0, 1.0, value=round(assistant.threshold, 2), step=0.01,
+                                                  label="拒答阈值（置信度低于它就不作答）")
+            with gr.Tab("Eval report", id="eval-report") as report_tab:
+                refresh = gr.Button("刷新", size="sm", elem_id="xd-eval-refresh")
+                eval_page = gr.HTML(eval_report, elem_id="xd-eval-report")
 
         ask_io = dict(fn=respond, inputs=[msg, chatbot, k, threshold],
                       outputs=[chatbot, msg, passages], api_visibility="private")
@@ -254,6 +267,9 @@ def build_app(assistant) -> gr.Blocks:
         # Ingests rewrite the index one at a time (Assistant.add also locks).
         add.click(add_files, files, [report, stats, example_box, files], api_visibility="private",
                   concurrency_limit=1)
+        # The newest report shows without a restart: read again on opening the tab or refreshing.
+        refresh.click(eval_report, None, eval_page, api_visibility="private", queue=False)
+        report_tab.select(eval_report, None, eval_page, api_visibility="private", queue=False)
         gr.api(chat, api_name="chat")
         gr.api(ask, api_name="ask")
     return demo

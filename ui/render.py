@@ -7,6 +7,7 @@ article text is interpreted either).
 """
 from __future__ import annotations
 
+import time
 from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -170,3 +171,20 @@ def render_info(info) -> str:
         f"<li>索引：{esc(info.index_type)}，{size_mb:.1f} MB</li>"
         f"<li>更新于：{esc(info.updated)}</li></ul>"
     )
+
+
+def render_eval_report(path: Path | None, make_one: str) -> str:
+    """The eval report page at `path` in a sandboxed frame (its filter script runs, but cannot
+    reach this page), or, when there is none, the command `make_one` that writes one."""
+    if path is None:
+        return (f'<p class="xd-meta">还没有评测报告（eval/reports/*.html）。生成一份：'
+                f"<code>{esc(make_one)}</code>，然后点击“刷新”。</p>")
+    try:
+        page = path.read_text(encoding="utf-8")
+        modified = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+    except (OSError, UnicodeDecodeError) as exc:
+        return f'<p class="xd-error">无法读取评测报告 {esc(path.name)}：{esc(exc)}；重新运行 <code>{esc(make_one)}</code></p>'
+    return (f'<p class="xd-meta">{esc(path.name)} · 更新于 {esc(modified)}</p>'
+            f'<iframe id="xd-eval-frame" title="eval report" sandbox="allow-scripts" '
+            f'srcdoc="{escape(page, quote=True)}" '
+            'style="width:100%;height:80vh;border:1px solid #e5e7eb;border-radius:4px"></iframe>')
