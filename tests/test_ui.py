@@ -228,6 +228,20 @@ def test_chat_api_returns_the_answer_text(server):
     assert client.predict("5月PMI是多少", None, 3, 1.0, api_name="/chat") == ABSTAIN_TEXT
 
 
+@pytest.mark.reader
+def test_chat_api_switches_to_the_neural_reader(server):
+    from gradio_client import Client
+
+    url, assistant = server
+    client = Client(url, verbose=False)
+    neural = client.predict("5月份小型企业PMI是多少？", None, 0, -1.0, "neural", api_name="/chat")
+    assert neural == answer_plain(assistant.ask("5月份小型企业PMI是多少？", reader="neural"))
+    record = client.predict("5月份小型企业PMI是多少？", None, 0, -1.0, "neural", api_name="/ask")
+    assert record["text"] == neural
+    with pytest.raises(Exception, match="reader 'bert'"):
+        client.predict("5月PMI是多少", None, 0, -1.0, "bert", api_name="/chat")
+
+
 def test_ask_api_details_and_concurrent_clients_get_their_own_answers(server):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -20,7 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from qa.assistant import history_questions  # noqa: E402
+from qa.assistant import READERS, default_threshold, history_questions  # noqa: E402
 from qa.errors import ConfigError, QAError  # noqa: E402
 from qa.report_html import MAKE_ONE, latest_report  # noqa: E402
 from ui.examples import example_questions  # noqa: E402
@@ -106,11 +106,12 @@ def store_upload(path: Path, root: Path) -> Path:
     return target
 
 
-def api_settings(k: int | None, threshold: float | None) -> dict[str, Any]:
-    """ask() keyword arguments from API values: k <= 0 or threshold < 0 (or None) mean
-    "the server's setting"."""
+def api_settings(k: int | None, threshold: float | None, reader: str | None = None) -> dict[str, Any]:
+    """ask() keyword arguments from API values: k <= 0, threshold < 0 and an empty reader (or
+    None) mean "the server's setting"."""
     return {"k": int(k) if k is not None and k > 0 else None,
-            "threshold": float(threshold) if threshold is not None and threshold >= 0 else None}
+            "threshold": float(threshold) if threshold is not None and threshold >= 0 else None,
+            "reader": reader or None}
 
 
 def answer_record(answer) -> dict:
@@ -156,7 +157,7 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
 
     placeholder = examples[0] if examples else "输入关于已收录新闻的问题"
 
-    def respond(message: str, history: list, k: float, threshold: float
+    def respond(message: str, history: list, k: float, threshold: float, reader: str = assistant.reader
                 ) -> Iterator[tuple[list, str, str]]:
         """Stream one answer into the chat; also fill the passages panel."""
         history = list(history or [])
@@ -167,7 +168,8 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
         turns = history + [{"role": "user", "content": message}]
         yield turns + [{"role": "assistant", "content": wrap(["<p>正在检索…</p>"])}], "", gr.skip()
         try:
-            answer = assistant.ask(message, user_turns(history), k=int(k), threshold=float(threshold))
+            answer = assistant.ask(message, user_turns(history), k=int(k), threshold=float(threshold),
+                                   reader=reader)
         except QAError as exc:
             yield turns + [{"role": "assistant", "content": render_error(str(exc))}], "", gr.skip()
             return
@@ -184,21 +186,22 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
                 time.sleep(STREAM_PAUSE)
 
     def chat(message: str, history: list[str] | None = None, k: int = 0,
-             threshold: float = -1.0) -> str:
+             threshold: float = -1.0, reader: str = "") -> str:
         """Answer `message` (earlier questions in `history`) with the answer text, or
-        未在已收录的文章中找到答案 when the articles do not hold it. k<=0 and threshold<0
-        use the server's settings."""
-        return answer_plain(api_ask(message, history, k, threshold))
+        未在已收录的文章中找到答案 when the articles do not hold it. k<=0, threshold<0 and
+        reader "" use the server's settings; reader "rules" or "neural" picks the reader."""
+        return answer_plain(api_ask(message, history, k, threshold, reader))
 
     def ask(message: str, history: list[str] | None = None, k: int = 0,
-            threshold: float = -1.0) -> dict:
+            threshold: float = -1.0, reader: str = "") -> dict:
         """Like /chat, with the details: text, confidence, abstained, evidence,
         rewritten_question and sources (title, files, date, dateline, score, start, end)."""
-        return answer_record(api_ask(message, history, k, threshold))
+        return answer_record(api_ask(message, history, k, threshold, reader))
 
-    def api_ask(message: str, history: list[str] | None, k: int | None, threshold: float | None):
+    def api_ask(message: str, history: list[str] | None, k: int | None, threshold: float | None,
+                reader: str | None = None):
         try:
-            return assistant.ask(message, list(history or []), **api_settings(k, threshold))
+            return assistant.ask(message, list(history or []), **api_settings(k, threshold, reader))
         except QAError as exc:  # gr.Error reaches the client with its message
             raise gr.Error(str(exc)) from exc
 
@@ -251,11 +254,16 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
                             k = gr.Slider(1, 20, value=assistant.top_k, step=1, label="检索段落数（top-k）")
                             threshold = gr.Slider(0.0, 1.0, value=round(assistant.threshold, 2), step=0.01,
                                                   label="拒答阈值（置信度低于它就不作答）")
+                            reader = gr.Radio(list(READERS), value=assistant.reader, elem_id="xd-reader",
+                                              label="阅读器（rules 规则，快；neural 神经网络）")
             with gr.Tab("Eval report", id="eval-report") as report_tab:
                 refresh = gr.Button("刷新", size="sm", elem_id="xd-eval-refresh")
                 eval_page = gr.HTML(eval_report, elem_id="xd-eval-report")
 
-        ask_io = dict(fn=respond, inputs=[msg, chatbot, k, threshold],
+        # Each reader has its own calibrated threshold: switching readers moves the slider to it.
+        reader.change(lambda kind: round(default_threshold(kind), 2), reader, threshold,
+                      api_visibility="private", queue=False)
+        ask_io = dict(fn=respond, inputs=[msg, chatbot, k, threshold, reader],
                       outputs=[chatbot, msg, passages], api_visibility="private")
         msg.submit(**ask_io)
         send.click(**ask_io)

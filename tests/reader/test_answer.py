@@ -85,3 +85,25 @@ def test_neural_abstains_when_the_article_lacks_the_fact(neural):
     # on topic (the typhoon article is retrieved) but it prints no death toll
     a = neural.ask("台风白鹿造成多少人死亡？")
     assert a.abstained and a.text == "" and a.sources
+
+
+@pytest.mark.reader
+def test_reader_switch_per_question_and_from_the_cli(neural, tmp_path):
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    rules = neural.ask("今年夏粮总产量是多少？", reader="rules")
+    assert rules.text and neural.ask("今年夏粮总产量是多少？").text == "1.49亿吨"
+    with pytest.raises(ConfigError, match="reader 'bert'"):
+        neural.ask("今年夏粮总产量是多少？", reader="bert")
+    r = CliRunner().invoke(app, ["ask", "今年夏粮总产量是多少？", "--index", str(neural.index_dir),
+                                 "--embedder", "fake", "--reader", "neural", "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["answer"] == "1.49亿吨"
+
+
+@pytest.mark.reader
+def test_english_question_read_through_its_chinese_bridge(neural):
+    a = neural.ask("How many levels was the maximum wind force of typhoon Bailu when it made landfall?")
+    assert a.abstained or "12" in a.text
