@@ -16,6 +16,7 @@ from qa.types import ReaderResult, SpanPrediction
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 DEFAULT_MODEL = MODELS / "reader-int8.npz"
+TRAILING_PUNCT = "。，、；：！？,;:!?"
 
 
 class NeuralReader:
@@ -77,7 +78,8 @@ class NeuralReader:
                 for span in best_spans(s, e, first, last, self.max_answer_tokens, self.top):
                     a, z = char_span(span.start - first, span.end - first, w.char_starts, w.char_ends)
                     text = passages[w.passage][a:z]
-                    stripped = text.strip()
+                    # An answer never ends on the clause's punctuation (the model sometimes takes it).
+                    stripped = text.strip().rstrip(TRAILING_PUNCT).rstrip()
                     if not stripped:
                         continue
                     a += len(text) - len(text.lstrip())

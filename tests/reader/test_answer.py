@@ -75,8 +75,8 @@ def test_neural_answers_are_checkable_spans(neural, question, expected):
 
 @pytest.mark.reader
 def test_neural_follow_up_is_rewritten_and_answered(neural):
-    b = neural.ask("那小麦呢？", history=["今年全国夏粮总产量是多少？"])
-    assert b.rewritten_question != "那小麦呢？" and "小麦" in b.rewritten_question
+    b = neural.ask("那小麦产量呢？", history=["今年夏粮总产量是多少？"])
+    assert b.rewritten_question != "那小麦产量呢？" and "小麦" in b.rewritten_question
     assert not b.abstained and "1.38亿吨" in b.text
 
 
@@ -106,4 +106,4 @@ def test_reader_switch_per_question_and_from_the_cli(neural, tmp_path):
 @pytest.mark.reader
 def test_english_question_read_through_its_chinese_bridge(neural):
     a = neural.ask("How many levels was the maximum wind force of typhoon Bailu when it made landfall?")
-    assert a.abstained or "12" in a.text
+    assert not a.abstained and "12级" in a.text
