@@ -3,7 +3,7 @@ no-answer score tells answerable readings from "gap" readings (the same paragrap
 sentence holding the answer cut out).
 
     python bench/reader_eval.py ../shared/benchmarks/cmrc2018/cmrc2018_dev.json [--limit N]
-        [--model qa/models/reader-int8.npz] [--fp32] [--no-gap] [--report FILE.json]
+        [--model qa/models/reader-int8.npz] [--int8] [--no-gap] [--report FILE.json]
 
 EM/F1 come from the same code as `qa eval --squad FILE --gold-paragraph`. The AUC is
 ROC AUC with answerable readings as positives, for two scores: the best span's margin over
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("file", type=Path)
     ap.add_argument("--model", type=Path, default=None)
-    ap.add_argument("--fp32", action="store_true", help="float32 matrix products (default int8)")
+    ap.add_argument("--int8", action="store_true", help="int8 matrix products (default float32; the weights are int8 either way)")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--no-gap", action="store_true")
     ap.add_argument("--no-fold", action="store_true", help="read traditional text as it is (default: folded to simplified)")
@@ -48,12 +48,12 @@ def main(argv=None) -> None:
     docs, items = load_squad(args.file)
     paragraphs = {d.path: d.text for d, _ in docs}
     items = [it for it in items if it.answers][: args.limit or None]
-    reader = NeuralReader(args.model, int8=not args.fp32, fold=not args.no_fold)
+    reader = NeuralReader(args.model, int8=args.int8, fold=not args.no_fold)
     t0 = time.perf_counter()
     report = evaluate_gold_paragraph(reader, paragraphs, items)
     seconds = time.perf_counter() - t0
     metrics = {"file": args.file.name, "questions": len(items), "model": str(reader.model_path),
-               "int8": not args.fp32, "fold": not args.no_fold, "em": report.metrics["em"], "f1": report.metrics["f1"],
+               "int8_products": args.int8, "fold": not args.no_fold, "em": report.metrics["em"], "f1": report.metrics["f1"],
                "seconds": round(seconds, 1), "ms_per_question": round(1000 * seconds / max(1, len(items)), 1)}
     if not args.no_gap:
         pos, neg = [], []
