@@ -16,6 +16,7 @@ Needs `pip install -e '.[train]'` (torch).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -50,6 +51,14 @@ class Settings:
     p_gap: float = 0.2
     p_off_topic: float = 0.1
     seed: int = 13
+    # Share of CMRC train articles kept out of training, for calibration and decoding choices
+    # made on readings the model never saw (see held_out()).
+    holdout: float = 0.0
+
+
+def held_out(article_id: str, share: float) -> bool:
+    """True for the articles of the train file kept out of training (stable: md5 of the id)."""
+    return int(hashlib.md5(article_id.encode("utf-8")).hexdigest(), 16) % 1000 < round(share * 1000)
 
 
 def load_squad(path: Path) -> list[dict]:
@@ -71,7 +80,7 @@ def load_squad(path: Path) -> list[dict]:
                     if not found:
                         continue
                     start = min(found, key=lambda s: abs(s - start))
-                out.append({"id": qa["id"], "question": qa["question"], "context": ctx,
+                out.append({"article": article.get("id", ""), "id": qa["id"], "question": qa["question"], "context": ctx,
                             "start": start, "end": start + len(text), "answer": text})
     return out
 
@@ -330,7 +339,10 @@ def main(argv=None) -> None:
     else:
         items = []
         for f in TRAIN_FILES:
-            items += load_squad(f)
+            found = load_squad(f)
+            if s.holdout and f == TRAIN_FILES[0]:
+                found = [it for it in found if not held_out(it["article"], s.holdout)]
+            items += found
         if args.limit:
             items = items[: args.limit]
         log(f"prepare: {len(items)} questions")
