@@ -1,17 +1,22 @@
-"""Fit the neural reader's confidence (qa/models/reader_calibration.json) on train-file readings.
+"""Fit how the neural reader's scores become answers (qa/models/reader_calibration.json) on
+CMRC 2018 train readings: the decoder's length penalty, then the confidence model.
 
-    python bench/calibrate_reader.py [--questions 300] [--write]
+    python bench/calibrate_reader.py [--model FILE.npz] [--questions 400] [--write]
 
-For a sample of CMRC 2018 train questions (the train file only: never dev), three readings as
+Questions come from the train file only (never dev). When the model was trained with
+`--holdout` (its file says so), they are drawn from the held-out articles, which the model never
+saw; otherwise they are in-sample and the file says that. For each question, three readings as
 the product makes them, over ~300-character chunks like retrieved passages:
   answerable: the gold paragraph's chunks plus the chunks of the two most similar paragraphs;
   gap:        the same, with every sentence of the gold paragraph that prints the answer cut;
   off-topic:  the two similar paragraphs only.
-A logistic regression over qa.reader.answer.FEATURES predicts "the best span is right" (F1 >=
-0.5 on an answerable reading; every gap and off-topic reading is a no). The threshold is the
-confidence below which 5% of answerable readings fall, so the product abstains on at most 5%
-of answerable train readings. The reader was trained on this file, so the readings are
-in-sample; held-out figures come from bench/reader_eval.py and `qa eval`.
+1. The length penalty (subtracted per token of span length) is the value of a small grid with
+   the best EM + F1 on the answerable readings.
+2. Under it, a logistic regression over qa.reader.answer.FEATURES predicts "the best span is
+   right" (F1 >= 0.5 on an answerable reading; every gap and off-topic reading is a no). The
+   threshold is the confidence below which 5% of answerable readings fall, so the product
+   abstains on at most 5% of answerable train readings.
+Held-out figures come from bench/reader_eval.py and `qa eval` on the dev sets.
 """
 from __future__ import annotations
 
@@ -29,11 +34,15 @@ sys.path.insert(0, str(ROOT))
 
 from qa.chunking import chunk_article  # noqa: E402
 from qa.evaluation import gap_text  # noqa: E402
-from qa.metrics import f1_score  # noqa: E402
+from qa.metrics import em_score, f1_score  # noqa: E402
 from qa.reader.answer import CALIBRATION, FEATURES, reading_features  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
 from qa.types import Article  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from train_reader import held_out  # noqa: E402
+
+PENALTIES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6)
 TRAIN = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_train.json"
 
 
@@ -41,9 +50,21 @@ def chunks(text: str) -> list[str]:
     return [c.text for c in chunk_article(Article("a", "d", "p", "", text))]
 
 
+def sample_questions(data: list[dict], share: float, n: int, seed: int) -> list[tuple[int, dict]]:
+    """(paragraph index, question) pairs: from the held-out articles when share > 0."""
+    pool, i = [], 0
+    for article in data:
+        for para in article["paragraphs"]:
+            if not share or held_out(article.get("id", ""), share):
+                pool += [(i, qa) for qa in para["qas"] if qa["question"].strip() and qa.get("answers")]
+            i += 1
+    return random.Random(seed).sample(pool, min(n, len(pool)))
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--questions", type=int, default=300)
+    ap.add_argument("--model", type=Path, default=None, help="reader file (default: the shipped one)")
+    ap.add_argument("--questions", type=int, default=400)
     ap.add_argument("--max-abstain", type=float, default=0.05)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--seed", type=int, default=5)
@@ -52,40 +73,62 @@ def main(argv=None) -> None:
     from sklearn.linear_model import LogisticRegression
 
     data = json.loads(TRAIN.read_text(encoding="utf-8"))["data"]
-    paras = [p for a in data for p in a["paragraphs"]]
-    contexts = [p["context"] for p in paras]
+    contexts = [p["context"] for a in data for p in a["paragraphs"]]
     tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), min_df=2, sublinear_tf=True).fit_transform(contexts)
-    rng = random.Random(args.seed)
-    picks = rng.sample([(i, q) for i, p in enumerate(paras) for q in p["qas"]], args.questions)
-    reader = NeuralReader()
-    rows, labels, kinds = [], [], []
+    reader = NeuralReader(args.model)
+    share = float(reader._load()[0].meta.get("settings", {}).get("holdout", 0.0))
+    picks = sample_questions(data, share, args.questions, args.seed)
+    print(f"{len(picks)} questions from {'held-out' if share else 'all (in-sample)'} train articles", flush=True)
+    read = []  # per question: answers, then (kind, passages, window logits) per reading
     for n, (i, qa) in enumerate(picks):
         answers = [a["text"] for a in qa["answers"]]
         sims = (tfidf @ tfidf[i].T).toarray().ravel()
         others = [j for j in np.argsort(-sims) if j != i and not any(a in contexts[j] for a in answers)][:2]
         other_chunks = [c for j in others for c in chunks(contexts[j])]
-        gold = chunks(contexts[i])
-        readings = [("answerable", gold + other_chunks), ("off-topic", other_chunks)]
+        readings = [("answerable", chunks(contexts[i]) + other_chunks), ("off-topic", other_chunks)]
         gap = gap_text(contexts[i], answers)
         if len(gap) >= 40:
             readings.append(("gap", chunks(gap) + other_chunks))
-        for kind, passages in readings:
-            result = reader.read(qa["question"], passages)
+        read.append((qa["question"], answers,
+                     [(kind, ps, reader.window_logits(qa["question"], ps)) for kind, ps in readings]))
+        if (n + 1) % 50 == 0:
+            print(f"{n + 1}/{len(picks)} questions read", flush=True)
+
+    def answered(penalty: float) -> tuple[float, float]:
+        em = f1 = 0.0
+        for question, answers, readings in read:
+            kind, ps, logits = readings[0]
+            spans = reader.decode(question, ps, logits, penalty).spans
+            text = spans[0].text if spans else ""
+            em += em_score(text, answers)
+            f1 += f1_score(text, answers)
+        return 100 * em / len(read), 100 * f1 / len(read)
+
+    scores = {pen: answered(pen) for pen in PENALTIES}
+    for pen, (em, f1) in scores.items():
+        print(f"length penalty {pen:.2f}: EM {em:.2f} F1 {f1:.2f}")
+    penalty = max(PENALTIES, key=lambda pen: sum(scores[pen]))
+
+    rows, labels, kinds = [], [], []
+    for question, answers, readings in read:
+        for kind, ps, logits in readings:
+            result = reader.decode(question, ps, logits, penalty)
             feats = reading_features(result)
             right = kind == "answerable" and result.spans and f1_score(result.spans[0].text, answers) >= 0.5
             rows.append([feats[f] for f in FEATURES])
             labels.append(int(bool(right)))
             kinds.append(kind)
-        if (n + 1) % 50 == 0:
-            print(f"{n + 1}/{len(picks)} questions read", flush=True)
     X, y, kinds = np.array(rows), np.array(labels), np.array(kinds)
     model = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
     conf = model.predict_proba(X)[:, 1]
     answerable = kinds == "answerable"
     threshold = float(np.quantile(conf[answerable], args.max_abstain))
+    where = "held-out" if share else "in-sample"
     summary = {"features": list(FEATURES), "coef": model.coef_[0].round(6).tolist(),
                "intercept": round(float(model.intercept_[0]), 6), "threshold": round(threshold, 6),
-               "fitted_on": f"{len(picks)} CMRC 2018 train questions (answerable, gap, off-topic readings)",
+               "length_penalty": penalty,
+               "fitted_on": f"{len(picks)} CMRC 2018 train questions of {where} articles (answerable, gap, off-topic readings)",
+               "answerable_em_f1_by_penalty": {str(k): [round(v, 2) for v in vs] for k, vs in scores.items()},
                "abstain_answerable": round(float((conf[answerable] < threshold).mean()), 4),
                "abstain_gap": round(float((conf[kinds == "gap"] < threshold).mean()), 4),
                "abstain_off_topic": round(float((conf[kinds == "off-topic"] < threshold).mean()), 4),

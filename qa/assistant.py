@@ -253,7 +253,8 @@ class Assistant:
                 from qa.reader.answer import load_calibration
                 from qa.reader.neural import NeuralReader
 
-                self._neural = (NeuralReader(), load_calibration())
+                calibration = load_calibration()
+                self._neural = (NeuralReader(length_penalty=calibration.length_penalty), calibration)
             return self._neural
 
     def warm_up(self) -> threading.Thread:

@@ -284,6 +284,7 @@ def _compare(paths: tuple[Path, Path], runs_questions: Optional[Path], as_json: 
 def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], limit: Optional[int]):
     from qa.errors import ConfigError
     from qa.evaluation import evaluate_gold_paragraph, with_load_notes
+    from qa.reader.answer import load_calibration
     from qa.reader.neural import NeuralReader
     from qa.squad import read_squad
 
@@ -292,7 +293,7 @@ def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], li
     loaded = read_squad(squad)
     paragraphs = {doc.path: doc.text for doc, _ in loaded.docs}
     items = loaded.items[:limit] if limit else loaded.items
-    reader = NeuralReader(reader_model)
+    reader = NeuralReader(reader_model, length_penalty=load_calibration().length_penalty)
     bar, update = progress_bar("reading")
     with bar:
         return with_load_notes(evaluate_gold_paragraph(reader, paragraphs, items, progress=update), loaded)

@@ -25,11 +25,13 @@ FEATURES = ("margin", "window_margin", "runner_up_gap")
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over FEATURES and the threshold chosen when fitting them."""
+    """Logistic weights over FEATURES, the threshold chosen when fitting them, and the
+    decoder's length penalty they were fitted under."""
 
     coef: tuple[float, ...]
     intercept: float
     threshold: float
+    length_penalty: float = 0.0
 
     def confidence(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * features[f] for c, f in zip(self.coef, FEATURES))
@@ -42,7 +44,11 @@ def load_calibration(path: Path = CALIBRATION) -> Calibration:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
             raise ValueError(f"features {data['features']} are not {list(FEATURES)}")
-        return Calibration(tuple(float(c) for c in data["coef"]), float(data["intercept"]), float(data["threshold"]))
+        penalty = float(data.get("length_penalty", 0.0))
+        if penalty < 0:
+            raise ValueError(f"length_penalty {penalty} is negative")
+        return Calibration(tuple(float(c) for c in data["coef"]), float(data["intercept"]), float(data["threshold"]),
+                           penalty)
     except FileNotFoundError as exc:
         raise ModelFileError(str(path), "the reader calibration file is missing") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -14,9 +14,10 @@ class TokenSpan:
 
 
 def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, first: int, last: int,
-               max_tokens: int, top: int = 1) -> list[TokenSpan]:
+               max_tokens: int, top: int = 1, length_penalty: float = 0.0) -> list[TokenSpan]:
     """The `top` highest-scoring spans with first <= start <= end <= last (inclusive token
-    indices) and end - start < max_tokens, best first; spans may overlap."""
+    indices) and end - start < max_tokens, best first; spans may overlap. A span's score is
+    start logit + end logit - length_penalty * (end - start)."""
     if last < first or max_tokens < 1:
         return []
     s = np.asarray(start_logits[first : last + 1], dtype=np.float64)
@@ -24,6 +25,8 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, first: int, las
     n = len(s)
     scores = s[:, None] + e[None, :]
     i, j = np.indices((n, n))
+    if length_penalty:
+        scores -= length_penalty * (j - i)
     scores[(j < i) | (j - i >= max_tokens)] = -np.inf
     flat = np.argsort(-scores, axis=None)[:top]
     out = []

@@ -5,12 +5,15 @@ Light constructor, lazy model loading, one typed method (`read`). Thread-safe af
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from qa.errors import ConfigError
 from qa.reader.decode import best_spans, char_span
-from qa.reader.windows import make_windows, pad_batch
+from qa.reader.windows import Window, make_windows, pad_batch
 from qa.text import to_simplified
 from qa.types import ReaderResult, SpanPrediction
 
@@ -19,18 +22,33 @@ DEFAULT_MODEL = MODELS / "reader-int8.npz"
 TRAILING_PUNCT = "。，、；：！？,;:!?"
 
 
+@dataclass(frozen=True)
+class WindowLogits:
+    """The network's start and end logits for every window of one reading."""
+
+    windows: tuple[Window, ...]
+    starts: tuple[np.ndarray, ...]
+    ends: tuple[np.ndarray, ...]
+
+
 class NeuralReader:
     """Span reader on the bundled e5 backbone (see bench/train_reader.py for its training)."""
 
     def __init__(self, model_path: str | Path | None = None, *, max_answer_tokens: int = 40,
-                 batch_size: int = 16, top: int = 5, overlap: float = 0.4, int8: bool = False, fold: bool = True):
+                 batch_size: int = 16, top: int = 5, overlap: float = 0.4, int8: bool = False, fold: bool = True,
+                 length_penalty: float = 0.0):
         if max_answer_tokens < 1:
             raise ConfigError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if not 0.0 <= overlap < 1.0:
             raise ConfigError(f"overlap must be in [0, 1), got {overlap}")
+        if length_penalty < 0:
+            raise ConfigError(f"length_penalty must be >= 0, got {length_penalty}")
         self.model_path = Path(model_path) if model_path else DEFAULT_MODEL
+        # Subtracted per token of span length: CMRC-trained spans run long (whole clauses) where
+        # readers want the fact; the shipped value is chosen on held-out train readings.
+        self.length_penalty = length_penalty
         self.max_answer_tokens = max_answer_tokens
         self.batch_size = batch_size
         self.top = top
@@ -58,40 +76,51 @@ class NeuralReader:
 
     def read(self, question: str, passages: Sequence[str]) -> ReaderResult:
         """Spans of `passages` answering `question`, best first (at most `top`)."""
-        network, tokenizer = self._load()
         passages = list(passages)
         if not passages or not question.strip():
             return ReaderResult(question, (), float("inf"), 0)
+        return self.decode(question, passages, self.window_logits(question, passages))
+
+    def window_logits(self, question: str, passages: Sequence[str]) -> WindowLogits:
+        """Run the network over every question + passage window (the costly half of `read`)."""
+        network, tokenizer = self._load()
         view = to_simplified if self.fold else (lambda text: text)
         q = tokenizer.encode(view(question))
         encs = [tokenizer.encode(view(p)) for p in passages]
         windows = make_windows(q, encs, network.max_len, network.max_question, self.overlap)
+        starts, ends = [], []
+        for b in range(0, len(windows), self.batch_size):
+            ids, lengths = pad_batch(windows[b : b + self.batch_size])
+            s, e = network.logits(ids, lengths)
+            starts.extend(s)
+            ends.extend(e)
+        return WindowLogits(tuple(windows), tuple(starts), tuple(ends))
+
+    def decode(self, question: str, passages: Sequence[str], logits: WindowLogits,
+               length_penalty: float | None = None) -> ReaderResult:
+        """The best spans of one reading's logits (the cheap half of `read`)."""
+        penalty = self.length_penalty if length_penalty is None else length_penalty
         candidates: list[SpanPrediction] = []
         no_answer = float("inf")
-        for b in range(0, len(windows), self.batch_size):
-            batch = windows[b : b + self.batch_size]
-            ids, lengths = pad_batch(batch)
-            starts, ends = network.logits(ids, lengths)
-            for w, s, e in zip(batch, starts, ends):
-                null = float(s[0] + e[0])
-                no_answer = min(no_answer, null)
-                first = w.content_start
-                last = first + len(w.char_starts) - 1
-                for span in best_spans(s, e, first, last, self.max_answer_tokens, self.top):
-                    a, z = char_span(span.start - first, span.end - first, w.char_starts, w.char_ends)
-                    text = passages[w.passage][a:z]
-                    # An answer never ends on the clause's punctuation (the model sometimes takes it).
-                    stripped = text.strip().rstrip(TRAILING_PUNCT).rstrip()
-                    if not stripped:
-                        continue
-                    a += len(text) - len(text.lstrip())
-                    z = a + len(stripped)
-                    candidates.append(SpanPrediction(w.passage, a, z, stripped, span.score, null))
+        for w, s, e in zip(logits.windows, logits.starts, logits.ends):
+            null = float(s[0] + e[0])
+            no_answer = min(no_answer, null)
+            first = w.content_start
+            last = first + len(w.char_starts) - 1
+            for span in best_spans(s, e, first, last, self.max_answer_tokens, self.top, penalty):
+                a, z = char_span(span.start - first, span.end - first, w.char_starts, w.char_ends)
+                text = passages[w.passage][a:z]
+                # An answer never ends on the clause's punctuation (the model sometimes takes it).
+                stripped = text.strip().rstrip(TRAILING_PUNCT).rstrip()
+                if not stripped:
+                    continue
+                a += len(text) - len(text.lstrip())
+                z = a + len(stripped)
+                candidates.append(SpanPrediction(w.passage, a, z, stripped, span.score, null))
         best: dict[tuple[int, int, int], SpanPrediction] = {}
         for c in candidates:  # the same span read in two overlapping windows: keep its best reading
             key = (c.passage, c.start, c.end)
             if key not in best or c.score > best[key].score:
                 best[key] = c
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top]
-        return ReaderResult(question, tuple(ranked), no_answer, len(windows))
-
+        return ReaderResult(question, tuple(ranked), no_answer, len(logits.windows))

@@ -6,7 +6,7 @@ import pytest
 
 from qa import Assistant
 from qa.errors import ConfigError, ModelFileError
-from qa.reader.answer import evidence_sentence, load_calibration, reading_features
+from qa.reader.answer import FEATURES, evidence_sentence, load_calibration, reading_features
 from qa.store import EmbeddingCache
 from qa.types import ReaderResult
 
@@ -38,6 +38,17 @@ def test_calibration_file_errors(tmp_path):
     (tmp_path / "cal.json").write_text(json.dumps({"features": ["x"], "coef": [1], "intercept": 0, "threshold": 0.5}))
     with pytest.raises(ModelFileError, match="damaged"):
         load_calibration(tmp_path / "cal.json")
+
+
+def test_calibration_carries_the_decoders_length_penalty(tmp_path):
+    fitted = {"features": list(FEATURES), "coef": [0.1, 0.5, 0.0], "intercept": -1.0, "threshold": 0.2}
+    (tmp_path / "old.json").write_text(json.dumps(fitted))
+    assert load_calibration(tmp_path / "old.json").length_penalty == 0.0  # files fitted before the penalty
+    (tmp_path / "cal.json").write_text(json.dumps({**fitted, "length_penalty": 0.15}))
+    assert load_calibration(tmp_path / "cal.json").length_penalty == 0.15
+    (tmp_path / "bad.json").write_text(json.dumps({**fitted, "length_penalty": -1}))
+    with pytest.raises(ModelFileError, match="bad.json.*negative"):
+        load_calibration(tmp_path / "bad.json")
 
 
 def test_unknown_reader_is_refused(tmp_path):

@@ -15,6 +15,14 @@ def test_best_span_respects_order_and_length():
     assert (best.start, best.end) == (2, 3) and best.score == 11.0
 
 
+def test_length_penalty_prefers_the_shorter_of_two_close_spans():
+    start = np.array([0.0, 5.0, 0.0, 0.0, 0.0])
+    end = np.array([0.0, 0.0, 4.0, 0.0, 4.5])
+    assert (best_spans(start, end, 1, 4, max_tokens=10)[0].end) == 4
+    short = best_spans(start, end, 1, 4, max_tokens=10, length_penalty=0.5)[0]
+    assert (short.start, short.end) == (1, 2) and short.score == 8.5
+
+
 def test_spans_stay_inside_the_passage_and_come_best_first():
     start = np.array([50.0, 3.0, 1.0, 2.0, -40.0])
     end = np.array([50.0, 1.0, 4.0, 2.0, 60.0])

@@ -47,6 +47,18 @@ def test_empty_inputs_and_bad_settings(reader):
     assert reader.read("   ", [PASSAGE]).spans == ()
     with pytest.raises(ConfigError, match="max_answer_tokens"):
         NeuralReader(max_answer_tokens=0)
+    with pytest.raises(ConfigError, match="length_penalty.*-0.1"):
+        NeuralReader(length_penalty=-0.1)
+
+
+def test_a_reading_is_its_window_logits_decoded(reader):
+    question = "台风“白鹿”在哪里登陆？"
+    logits = reader.window_logits(question, [PASSAGE])
+    assert len(logits.windows) == len(logits.starts) == len(logits.ends) >= 1
+    assert reader.decode(question, [PASSAGE], logits) == reader.read(question, [PASSAGE])
+    # a heavy length penalty never lengthens the best span
+    long, short = reader.read(question, [PASSAGE]).spans[0], reader.decode(question, [PASSAGE], logits, 5.0).spans[0]
+    assert len(short.text) <= len(long.text) and PASSAGE[short.start:short.end] == short.text
 
 
 def test_missing_model_file_is_named(tmp_path):
