@@ -27,6 +27,18 @@ from qa.evaluation import evaluate_gold_paragraph, gap_text, load_squad  # noqa:
 from qa.reader.neural import NeuralReader  # noqa: E402
 
 
+class Recording:
+    """The reader, keeping each question's reading so the gap pass need not read it again."""
+
+    def __init__(self, reader):
+        self.reader, self.readings = reader, {}
+
+    def read(self, question, passages):
+        reading = self.reader.read(question, passages)
+        self.readings[question, tuple(passages)] = reading
+        return reading
+
+
 def margins(reading) -> tuple[float, float]:
     if not reading.spans:
         return -50.0, -50.0
@@ -55,7 +67,8 @@ def main(argv=None) -> None:
     penalty = load_calibration().length_penalty if args.length_penalty is None else args.length_penalty
     reader = NeuralReader(args.model, int8=args.int8, fold=not args.no_fold, length_penalty=penalty)
     t0 = time.perf_counter()
-    report = evaluate_gold_paragraph(reader, paragraphs, items)
+    recording = Recording(reader)
+    report = evaluate_gold_paragraph(recording, paragraphs, items)
     seconds = time.perf_counter() - t0
     metrics = {"file": args.file.name, "questions": len(items), "model": str(reader.model_path),
                "int8_products": args.int8, "length_penalty": penalty, "fold": not args.no_fold, "em": report.metrics["em"], "f1": report.metrics["f1"],
@@ -67,7 +80,8 @@ def main(argv=None) -> None:
             gap = gap_text(context, it.answers)
             if len(gap) < 40:
                 continue
-            pos.append(margins(reader.read(it.question, [context])))
+            gold = recording.readings.get((it.question, (context,))) or reader.read(it.question, [context])
+            pos.append(margins(gold))
             neg.append(margins(reader.read(it.question, [gap])))
         y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
         scores = np.array(pos + neg)
