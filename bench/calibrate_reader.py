@@ -10,8 +10,10 @@ the product makes them, over ~300-character chunks like retrieved passages:
   answerable: the gold paragraph's chunks plus the chunks of the two most similar paragraphs;
   gap:        the same, with every sentence of the gold paragraph that prints the answer cut;
   off-topic:  the two similar paragraphs only.
-1. The length penalty (subtracted per token of span length) is the value of a small grid with
-   the best EM + F1 on the answerable readings.
+1. Window length and length penalty (subtracted per token of span length), on the answerable
+   readings: for windows as long as the model was trained on and for 256-token windows, the
+   penalty of a small grid with the best EM + F1; the longer windows (fewer per chunk, so
+   faster) are kept unless their EM + F1 is more than 2 below.
 2. Under it, a logistic regression over qa.reader.answer.FEATURES predicts "the best span is
    right" (F1 >= 0.5 on an answerable reading; every gap and off-topic reading is a no). The
    threshold is the confidence below which 5% of answerable readings fall, so the product
@@ -42,6 +44,7 @@ from qa.types import Article  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from train_reader import held_out  # noqa: E402
 
+WINDOW_TOKENS = (None, 256)  # None: the length the model was trained on
 PENALTIES = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6)
 TRAIN = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_train.json"
 
@@ -75,12 +78,11 @@ def main(argv=None) -> None:
     data = json.loads(TRAIN.read_text(encoding="utf-8"))["data"]
     contexts = [p["context"] for a in data for p in a["paragraphs"]]
     tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), min_df=2, sublinear_tf=True).fit_transform(contexts)
-    reader = NeuralReader(args.model)
-    share = float(reader._load()[0].meta.get("settings", {}).get("holdout", 0.0))
+    share = float(NeuralReader(args.model)._load()[0].meta.get("settings", {}).get("holdout", 0.0))
     picks = sample_questions(data, share, args.questions, args.seed)
     print(f"{len(picks)} questions from {'held-out' if share else 'all (in-sample)'} train articles", flush=True)
-    read = []  # per question: answers, then (kind, passages, window logits) per reading
-    for n, (i, qa) in enumerate(picks):
+    plan = []  # per question: question, answers, (kind, passages) per reading, answerable first
+    for i, qa in picks:
         answers = [a["text"] for a in qa["answers"]]
         sims = (tfidf @ tfidf[i].T).toarray().ravel()
         others = [j for j in np.argsort(-sims) if j != i and not any(a in contexts[j] for a in answers)][:2]
@@ -89,26 +91,34 @@ def main(argv=None) -> None:
         gap = gap_text(contexts[i], answers)
         if len(gap) >= 40:
             readings.append(("gap", chunks(gap) + other_chunks))
-        read.append((qa["question"], answers,
-                     [(kind, ps, reader.window_logits(qa["question"], ps)) for kind, ps in readings]))
-        if (n + 1) % 50 == 0:
-            print(f"{n + 1}/{len(picks)} questions read", flush=True)
+        plan.append((qa["question"], answers, readings))
 
-    def answered(penalty: float) -> tuple[float, float]:
+    def answered(reader, logits, penalty: float) -> tuple[float, float]:
         em = f1 = 0.0
-        for question, answers, readings in read:
-            kind, ps, logits = readings[0]
-            spans = reader.decode(question, ps, logits, penalty).spans
+        for (question, answers, readings), lg in zip(plan, logits):
+            spans = reader.decode(question, readings[0][1], lg, penalty).spans
             text = spans[0].text if spans else ""
             em += em_score(text, answers)
             f1 += f1_score(text, answers)
-        return 100 * em / len(read), 100 * f1 / len(read)
+        return 100 * em / len(plan), 100 * f1 / len(plan)
 
-    scores = {pen: answered(pen) for pen in PENALTIES}
-    for pen, (em, f1) in scores.items():
-        print(f"length penalty {pen:.2f}: EM {em:.2f} F1 {f1:.2f}")
-    penalty = max(PENALTIES, key=lambda pen: sum(scores[pen]))
+    # 1. window length and length penalty, on the answerable readings
+    scores, readers, answerable_logits = {}, {}, {}
+    for max_len in WINDOW_TOKENS:
+        reader = readers[max_len] = NeuralReader(args.model, max_len=max_len)
+        answerable_logits[max_len] = [reader.window_logits(q, rs[0][1]) for q, _, rs in plan]
+        for pen in PENALTIES:
+            scores[max_len, pen] = answered(reader, answerable_logits[max_len], pen)
+            print(f"windows {max_len or 'as trained'}, length penalty {pen:.2f}: "
+                  f"EM {scores[max_len, pen][0]:.2f} F1 {scores[max_len, pen][1]:.2f}", flush=True)
+    best = {L: max(PENALTIES, key=lambda pen: sum(scores[L, pen])) for L in WINDOW_TOKENS}
+    trained = sum(scores[None, best[None]])
+    max_len = max((L for L in WINDOW_TOKENS if L and sum(scores[L, best[L]]) >= trained - 2.0), default=None)
+    penalty, reader = best[max_len], readers[max_len]
+    read = [(q, answers, [(rs[0][0], rs[0][1], lg)] + [(kind, ps, reader.window_logits(q, ps)) for kind, ps in rs[1:]])
+            for (q, answers, rs), lg in zip(plan, answerable_logits[max_len])]
 
+    # 2. confidence under them
     rows, labels, kinds = [], [], []
     for question, answers, readings in read:
         for kind, ps, logits in readings:
@@ -126,9 +136,10 @@ def main(argv=None) -> None:
     where = "held-out" if share else "in-sample"
     summary = {"features": list(FEATURES), "coef": model.coef_[0].round(6).tolist(),
                "intercept": round(float(model.intercept_[0]), 6), "threshold": round(threshold, 6),
-               "length_penalty": penalty,
+               "length_penalty": penalty, "max_len": max_len,
                "fitted_on": f"{len(picks)} CMRC 2018 train questions of {where} articles (answerable, gap, off-topic readings)",
-               "answerable_em_f1_by_penalty": {str(k): [round(v, 2) for v in vs] for k, vs in scores.items()},
+               "answerable_em_f1": {f"windows {L or 'as trained'}, penalty {pen}": [round(v, 2) for v in vs]
+                                    for (L, pen), vs in scores.items()},
                "abstain_answerable": round(float((conf[answerable] < threshold).mean()), 4),
                "abstain_gap": round(float((conf[kinds == "gap"] < threshold).mean()), 4),
                "abstain_off_topic": round(float((conf[kinds == "off-topic"] < threshold).mean()), 4),

@@ -55,6 +55,8 @@ def main(argv=None) -> None:
     ap.add_argument("--no-fold", action="store_true", help="read traditional text as it is (default: folded to simplified)")
     ap.add_argument("--length-penalty", type=float, default=None,
                     help="decoder length penalty (default: the shipped calibration's)")
+    ap.add_argument("--max-len", type=int, default=None,
+                    help="window tokens (default: the shipped calibration's; 0 = as the model was trained)")
     ap.add_argument("--report", type=Path, default=None)
     args = ap.parse_args(argv)
     from sklearn.metrics import roc_auc_score
@@ -64,14 +66,16 @@ def main(argv=None) -> None:
     items = [it for it in items if it.answers][: args.limit or None]
     from qa.reader.answer import load_calibration
 
-    penalty = load_calibration().length_penalty if args.length_penalty is None else args.length_penalty
-    reader = NeuralReader(args.model, int8=args.int8, fold=not args.no_fold, length_penalty=penalty)
+    calibration = load_calibration()
+    penalty = calibration.length_penalty if args.length_penalty is None else args.length_penalty
+    max_len = calibration.max_len if args.max_len is None else (args.max_len or None)
+    reader = NeuralReader(args.model, int8=args.int8, fold=not args.no_fold, length_penalty=penalty, max_len=max_len)
     t0 = time.perf_counter()
     recording = Recording(reader)
     report = evaluate_gold_paragraph(recording, paragraphs, items)
     seconds = time.perf_counter() - t0
     metrics = {"file": args.file.name, "questions": len(items), "model": str(reader.model_path),
-               "int8_products": args.int8, "length_penalty": penalty, "fold": not args.no_fold, "em": report.metrics["em"], "f1": report.metrics["f1"],
+               "int8_products": args.int8, "length_penalty": penalty, "max_len": max_len, "fold": not args.no_fold, "em": report.metrics["em"], "f1": report.metrics["f1"],
                "seconds": round(seconds, 1), "ms_per_question": round(1000 * seconds / max(1, len(items)), 1)}
     if not args.no_gap:
         pos, neg = [], []

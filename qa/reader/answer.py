@@ -25,13 +25,14 @@ FEATURES = ("margin", "window_margin", "runner_up_gap")
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic weights over FEATURES, the threshold chosen when fitting them, and the
-    decoder's length penalty they were fitted under."""
+    """Logistic weights over FEATURES, the threshold chosen when fitting them, and the reading
+    settings they were fitted under (decoder length penalty, window tokens; None = as trained)."""
 
     coef: tuple[float, ...]
     intercept: float
     threshold: float
     length_penalty: float = 0.0
+    max_len: int | None = None
 
     def confidence(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * features[f] for c, f in zip(self.coef, FEATURES))
@@ -47,8 +48,9 @@ def load_calibration(path: Path = CALIBRATION) -> Calibration:
         penalty = float(data.get("length_penalty", 0.0))
         if penalty < 0:
             raise ValueError(f"length_penalty {penalty} is negative")
+        max_len = data.get("max_len")
         return Calibration(tuple(float(c) for c in data["coef"]), float(data["intercept"]), float(data["threshold"]),
-                           penalty)
+                           penalty, int(max_len) if max_len is not None else None)
     except FileNotFoundError as exc:
         raise ModelFileError(str(path), "the reader calibration file is missing") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -36,19 +36,24 @@ class NeuralReader:
 
     def __init__(self, model_path: str | Path | None = None, *, max_answer_tokens: int = 40,
                  batch_size: int = 16, top: int = 5, overlap: float = 0.4, int8: bool = False, fold: bool = True,
-                 length_penalty: float = 0.0):
+                 length_penalty: float = 0.0, max_len: int | None = None):
         if max_answer_tokens < 1:
             raise ConfigError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         if not 0.0 <= overlap < 1.0:
             raise ConfigError(f"overlap must be in [0, 1), got {overlap}")
+        if max_len is not None and not 64 <= max_len <= 512:
+            raise ConfigError(f"max_len must be in [64, 512] tokens, got {max_len}")
         if length_penalty < 0:
             raise ConfigError(f"length_penalty must be >= 0, got {length_penalty}")
         self.model_path = Path(model_path) if model_path else DEFAULT_MODEL
         # Subtracted per token of span length: CMRC-trained spans run long (whole clauses) where
         # readers want the fact; the shipped value is chosen on held-out train readings.
         self.length_penalty = length_penalty
+        # Window length in tokens; None reads windows as long as the model was trained on.
+        # Longer windows read a retrieved chunk in one piece (fewer, less overlapping windows).
+        self.max_len = max_len
         self.max_answer_tokens = max_answer_tokens
         self.batch_size = batch_size
         self.top = top
@@ -87,7 +92,7 @@ class NeuralReader:
         view = to_simplified if self.fold else (lambda text: text)
         q = tokenizer.encode(view(question))
         encs = [tokenizer.encode(view(p)) for p in passages]
-        windows = make_windows(q, encs, network.max_len, network.max_question, self.overlap)
+        windows = make_windows(q, encs, self.max_len or network.max_len, network.max_question, self.overlap)
         starts, ends = [], []
         for b in range(0, len(windows), self.batch_size):
             ids, lengths = pad_batch(windows[b : b + self.batch_size])
