@@ -254,7 +254,8 @@ class Assistant:
                 from qa.reader.neural import NeuralReader
 
                 calibration = load_calibration()
-                self._neural = (NeuralReader(length_penalty=calibration.length_penalty), calibration)
+                self._neural = (NeuralReader(length_penalty=calibration.length_penalty,
+                                                max_len=calibration.max_len), calibration)
             return self._neural
 
     def warm_up(self) -> threading.Thread:

@@ -293,7 +293,8 @@ def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], li
     loaded = read_squad(squad)
     paragraphs = {doc.path: doc.text for doc, _ in loaded.docs}
     items = loaded.items[:limit] if limit else loaded.items
-    reader = NeuralReader(reader_model, length_penalty=load_calibration().length_penalty)
+    calibration = load_calibration()
+    reader = NeuralReader(reader_model, length_penalty=calibration.length_penalty, max_len=calibration.max_len)
     bar, update = progress_bar("reading")
     with bar:
         return with_load_notes(evaluate_gold_paragraph(reader, paragraphs, items, progress=update), loaded)
