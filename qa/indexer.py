@@ -3,10 +3,12 @@
 Incremental: a file whose documents are unchanged (same content hashes) adds nothing; a
 changed file replaces its old documents; `remove_paths` drops files. Canonical articles,
 chunks, vectors and BM25 are re-derived from every stored article copy on each write, with
-vectors taken from the embedding cache, so nothing is embedded twice.
+vectors taken from the embedding cache, so nothing is embedded twice. Every write holds the
+index lock (qa/lock.py) from reading the current generation to switching the manifest.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +19,11 @@ import numpy as np
 from qa.chunking import ChunkConfig, chunk_article
 from qa.dedup import DEFAULT_THRESHOLD, merge_duplicates, signature
 from qa.errors import ConfigError, InputError
+from qa.lock import Wait, index_lock
 from qa.retrieval import bm25_tokens
 from qa.store import (INDEX_TYPES, MANIFEST, EmbeddingCache, IndexState, StoredArticle,
-                      drop_files, read_manifest, read_state, check_embedder, write_generation)
+                      drop_files, read_manifest, read_state, check_embedder,
+                      refuse_orphaned_generations, write_generation)
 from qa.text import content_hash
 from qa.types import Document
 
@@ -44,9 +48,12 @@ class IngestReport:
 
 
 def file_of(doc: Document) -> str:
-    """The absolute path of the input file a document came from (a JSONL record's is FILE:LINE)."""
+    """The absolute path of the input file a document came from (a JSONL record's is FILE:LINE).
+
+    Links are not followed: a linked file is stored under the path the user gave, so removing
+    that path (or its folder) removes it."""
     path = doc.path.rsplit(":", 1)[0] if doc.kind == "jsonl" and ":" in doc.path else doc.path
-    return str(Path(path).resolve())
+    return os.path.abspath(path)
 
 
 def embed_chunks(texts: Sequence[str], embedder, cache: EmbeddingCache,
@@ -72,13 +79,16 @@ def embed_chunks(texts: Sequence[str], embedder, cache: EmbeddingCache,
     return out, total
 
 
-def open_state(index_dir: Path, embedder) -> tuple[IndexState, str | None, str]:
-    """The stored state (empty for a new folder), its creation time and index type."""
+def open_state(index_dir: Path, embedder) -> tuple[IndexState, str | None, str, str | None]:
+    """The stored state (empty for a new folder), its creation time, index type and generation.
+    A folder with generations but no manifest is refused, never overwritten."""
     if not (Path(index_dir) / MANIFEST).exists():
-        return IndexState(), None, "flat"
+        refuse_orphaned_generations(index_dir)
+        return IndexState(), None, "flat", None
     manifest = read_manifest(index_dir)
     check_embedder(manifest, embedder.id, embedder.dim, index_dir)
-    return read_state(index_dir, manifest), manifest.created, manifest.index_type
+    return (read_state(index_dir, manifest), manifest.created, manifest.index_type,
+            manifest.generation)
 
 
 def rebuild(state: IndexState, embedder, cache: EmbeddingCache, chunk_config: ChunkConfig,
@@ -98,25 +108,32 @@ def rebuild(state: IndexState, embedder, cache: EmbeddingCache, chunk_config: Ch
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder, *,
            cache: EmbeddingCache | None = None, chunk_config: ChunkConfig = ChunkConfig(),
            index_type: str | None = None, threshold: float = DEFAULT_THRESHOLD,
-           progress: Progress | None = None) -> IngestReport:
-    """Add files (or folders) to the index at `index_dir`, creating it if needed."""
+           progress: Progress | None = None, wait: Wait = False) -> IngestReport:
+    """Add files (or folders) to the index at `index_dir`, creating it if needed.
+
+    `wait`: what to do when another process is writing the index (qa.lock.WAIT_DOC)."""
     from qa.loading import load_paths
     from qa.segment import segment_page
 
     t0 = time.perf_counter()
-    loaded = load_paths(paths)
-    skipped = list(loaded.skipped)
-    by_file: dict[str, list[tuple[Document, list]]] = {}
-    for doc in loaded.documents:
-        try:
-            articles = segment_page(doc)
-        except Exception as exc:  # never lose the rest of the run over one document
-            skipped.append(InputError(doc.path, f"could not split into articles: {exc}"))
-            continue
-        by_file.setdefault(file_of(doc), []).append((doc, articles))
-    return ingest_articles(by_file, index_dir, embedder, cache=cache, chunk_config=chunk_config,
-                           index_type=index_type, threshold=threshold, progress=progress,
-                           skipped=skipped, started=t0)
+    _check_index_type(index_type)
+    with index_lock(index_dir, wait):  # taken first, so a busy index is refused at once
+        loaded = load_paths(paths)
+        skipped = list(loaded.skipped)
+        by_file: dict[str, list[tuple[Document, list]]] = {}
+        for doc in loaded.documents:
+            try:
+                articles = segment_page(doc)
+            except Exception as exc:  # never lose the rest of the run over one document
+                skipped.append(InputError(doc.path, f"could not split into articles: {exc}"))
+                continue
+            if not articles:  # e.g. a few characters without a sentence read as a lone title
+                skipped.append(InputError(doc.path, f"no article found in its {len(doc.text.strip())} "
+                                                    "characters; give the article's full sentences"))
+                continue
+            by_file.setdefault(file_of(doc), []).append((doc, articles))
+        return _ingest_locked(by_file, Path(index_dir), embedder, cache or EmbeddingCache(),
+                              chunk_config, index_type, threshold, progress, skipped, t0)
 
 
 def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: str | Path,
@@ -124,14 +141,25 @@ def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: 
                     chunk_config: ChunkConfig = ChunkConfig(), index_type: str | None = None,
                     threshold: float = DEFAULT_THRESHOLD, progress: Progress | None = None,
                     skipped: Sequence[InputError] = (), started: float | None = None,
-                    ) -> IngestReport:
+                    wait: Wait = False) -> IngestReport:
     """Add already segmented documents, grouped by input file, to the index at `index_dir`."""
     t0 = started if started is not None else time.perf_counter()
+    _check_index_type(index_type)
+    with index_lock(index_dir, wait):
+        return _ingest_locked(by_file, Path(index_dir), embedder, cache or EmbeddingCache(),
+                              chunk_config, index_type, threshold, progress, skipped, t0)
+
+
+def _check_index_type(index_type: str | None) -> None:
     if index_type is not None and index_type not in INDEX_TYPES:
         raise ConfigError(f"index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
-    index_dir = Path(index_dir)
-    cache = cache or EmbeddingCache()
-    state, created, stored_type = open_state(index_dir, embedder)
+
+
+def _ingest_locked(by_file, index_dir: Path, embedder, cache: EmbeddingCache,
+                   chunk_config: ChunkConfig, index_type: str | None, threshold: float,
+                   progress: Progress | None, skipped: Sequence[InputError],
+                   t0: float) -> IngestReport:
+    state, created, stored_type, base = open_state(index_dir, embedder)
     added = unchanged = replaced = found = 0
     for file, items in by_file.items():
         sha = content_hash(*sorted(d.doc_id for d, _ in items))
@@ -151,7 +179,7 @@ def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: 
     if added or replaced or index_type not in (None, stored_type) or created is None:
         merged, embedded = rebuild(state, embedder, cache, chunk_config, threshold, progress)
         write_generation(index_dir, state, embedder.id, embedder.dim,
-                         index_type or stored_type, created)
+                         index_type or stored_type, created, base=base)
     else:
         merged = len(state.raw_articles) - len(state.articles)
     return IngestReport(
@@ -164,14 +192,22 @@ def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: 
 
 def remove_paths(paths: Iterable[str | Path], index_dir: str | Path, embedder, *,
                  cache: EmbeddingCache | None = None,
-                 chunk_config: ChunkConfig = ChunkConfig()) -> list[str]:
-    """Drop the given files (or every file under given folders) from the index; returns them."""
-    state, created, stored_type = open_state(Path(index_dir), embedder)
-    wanted = [str(Path(p).resolve()) for p in paths]
-    gone = [f for f in state.files
-            if any(f == w or f.startswith(w.rstrip("/") + "/") for w in wanted)]
-    if gone:
-        drop_files(state, gone)
-        rebuild(state, embedder, cache or EmbeddingCache(), chunk_config, DEFAULT_THRESHOLD, None)
-        write_generation(Path(index_dir), state, embedder.id, embedder.dim, stored_type, created)
+                 chunk_config: ChunkConfig = ChunkConfig(), wait: Wait = False) -> list[str]:
+    """Drop the given files (or every file under given folders) from the index; returns them.
+
+    `wait`: what to do when another process is writing the index (qa.lock.WAIT_DOC)."""
+    index_dir = Path(index_dir)
+    read_manifest(index_dir)  # not an index: say so, and do not create the folder for the lock
+    with index_lock(index_dir, wait):
+        state, created, stored_type, base = open_state(index_dir, embedder)
+        # Files are stored under the path given (new) or its link target (older indexes).
+        wanted = sorted({form for p in paths for form in (os.path.abspath(p), str(Path(p).resolve()))})
+        gone = [f for f in state.files
+                if any(f == w or f.startswith(w.rstrip("/") + "/") for w in wanted)]
+        if gone:
+            drop_files(state, gone)
+            rebuild(state, embedder, cache or EmbeddingCache(), chunk_config, DEFAULT_THRESHOLD,
+                    None)
+            write_generation(index_dir, state, embedder.id, embedder.dim, stored_type, created,
+                             base=base)
     return gone

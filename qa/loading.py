@@ -9,21 +9,24 @@ import io
 import json
 import os
 import re
+import reprlib
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date as _date
-from functools import lru_cache
 from pathlib import Path
 
+from qa.decoding import check_text, decode_text, newlines
 from qa.errors import InputError
+from qa.htmltext import page_text
 from qa.text import content_hash
+from qa.textrepair import repair_text, unreadable_reason
 from qa.types import Document
 
 KINDS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".pdf": "pdf"}
 SUPPORTED = ", ".join(sorted(KINDS))
-_SAVE_UTF8 = "save it as UTF-8 text and load it again"
-# An encoding guess is accepted only when this share of its characters look like real text.
-_MIN_PLAUSIBLE = 0.8
+# Files are read whole: a bigger one (or a device behind a link) would exhaust memory.
+MAX_FILE_BYTES = 200 * 2**20
 
 # Dates: 2020-05-31, 2020/5/31, 2020.5.31, 2020年5月31日, ISO datetimes; month/day optional.
 _DATE_RE = re.compile(r"^\s*(\d{4})(?!\d)(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?)?")
@@ -60,10 +63,18 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
             if key in seen:
                 continue
             seen.add(key)
+            shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+            if shown != path:  # undecodable bytes in the name would reach SQLite as surrogates
+                skipped.append(InputError(shown, "the file name is not valid UTF-8; rename the file "
+                                                 "(e.g. convmv -f gbk -t utf8) and load it again"))
+                continue
             try:
                 docs.extend(load_file(path, skipped))
             except InputError as err:
                 skipped.append(err)
+            except Exception as exc:  # a bug on one odd file must not end the run
+                skipped.append(InputError(path, f"could not be read ({type(exc).__name__}: "
+                                                f"{repair_text(str(exc))}); convert it to .txt"))
     return LoadResult(tuple(docs), tuple(skipped))
 
 
@@ -71,6 +82,8 @@ def _expand(given: str, skipped: list[InputError]) -> list[str]:
     """The files under `given` (itself when it is a file), sorted; hidden names are skipped."""
     if os.path.isfile(given):
         return [given]
+    if os.path.exists(given) and not os.path.isdir(given):
+        return [given]  # a FIFO, device or socket: load_file says why it is skipped
     if not os.path.isdir(given):
         skipped.append(InputError(given, "no such file or folder; check the path"))
         return []
@@ -94,7 +107,7 @@ def load_file(path: str | Path, skipped: list[InputError] | None = None) -> list
         raise InputError(path, f"unsupported file type {Path(path).suffix or '(no extension)'!r}; "
                                f"supported: {SUPPORTED} (convert it to .txt)")
     try:
-        data = Path(path).read_bytes()
+        data = _read_bytes(path)
     except FileNotFoundError:
         raise InputError(path, "no such file; check the path") from None
     except PermissionError:
@@ -107,88 +120,41 @@ def load_file(path: str | Path, skipped: list[InputError] | None = None) -> list
         return [_pdf(path, data)]
     if kind == "html":
         return [_html(path, data)]
-    text = _check_text(path, _decode(path, data))
+    text = check_text(path, decode_text(path, data))
     if kind == "jsonl":
         return _jsonl(path, text, skipped)
+    text = repair_text(text)
+    reason = unreadable_reason(text)
+    if reason:
+        raise InputError(path, f"the file {reason}; save it as UTF-8 text and load it again")
     return [Document(content_hash(text), path, text, kind, date=_name_date(path))]
 
 
-def _decode(path: str, data: bytes) -> str:
-    """Text of `data` with the encoding detected from the bytes; newlines normalised to \\n."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return _newlines(data.decode("utf-16"))
-        except UnicodeDecodeError:
-            raise InputError(path, f"broken UTF-16 text; {_SAVE_UTF8}") from None
-    if b"\x00" in data:
-        raise InputError(path, "binary file (contains NUL bytes), not text; convert it to .txt")
-    try:
-        return _newlines(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        pass
-    # Legacy Chinese encodings often decode each other's bytes without error, so decode
-    # strictly with each and keep the one whose characters look most like real text.
-    best, best_score = None, 0.0
-    for enc in ("gb18030", "big5", "big5hkscs"):
-        try:
-            cand = data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        score = _plausibility(cand)
-        if score > best_score:
-            best, best_score = cand, score
-    if best is None or best_score < _MIN_PLAUSIBLE:
-        guess = _charset_normalizer_guess(data)
-        if guess is not None:
-            best, best_score = guess, _plausibility(guess)
-    if best is None or best_score < _MIN_PLAUSIBLE:
-        raise InputError(path, f"cannot tell the text encoding (not UTF-8, GB18030 or Big5); {_SAVE_UTF8}")
-    return _newlines(best)
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
 
 
-def _check_text(path: str, text: str) -> str:
-    """`text` unless control characters show it is binary data that happened to decode."""
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\f\v" or "\x7f" <= c <= "\x9f")
-    if controls > max(2, len(text) // 100):
-        raise InputError(path, "binary file (control characters), not text; convert it to .txt")
-    return text
+def _read_bytes(path: str) -> bytes:
+    """The bytes of a regular file (a link is followed) of at most MAX_FILE_BYTES; InputError else."""
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            what = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a regular file")
+            raise InputError(path, f"{what}, not a regular file; only regular files are read "
+                                   "(copy the text into a file)")
+        if st.st_size > MAX_FILE_BYTES:
+            raise _too_big(path, st.st_size)
+        data = f.read(MAX_FILE_BYTES + 1)  # bounded: a file may grow while it is read
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(path, len(data))
+    return data
 
 
-def _charset_normalizer_guess(data: bytes) -> str | None:
-    """charset-normalizer's best decoding, when it finds one with little mess."""
-    from charset_normalizer import from_bytes
-
-    match = from_bytes(data).best()
-    return str(match) if match is not None and match.chaos < 0.1 else None
-
-
-@lru_cache(maxsize=1)
-def _common_hanzi() -> frozenset[str]:
-    """The frequent characters of the standards: GB2312 level 1 and Big5 level 1."""
-    chars: set[str] = set()
-    trail = list(range(0xA1, 0xFF))
-    for lead in range(0xB0, 0xD8):  # GB2312 level 1: rows 16-55
-        chars.update(bytes(b for t in trail for b in (lead, t)).decode("gb2312", "ignore"))
-    trail5 = list(range(0x40, 0x7F)) + trail
-    for lead in range(0xA4, 0xC7):  # Big5 frequent characters: A440-C67E
-        chars.update(bytes(b for t in trail5 for b in (lead, t)).decode("big5", "ignore"))
-    return frozenset(c for c in chars if c.isprintable())
-
-
-def _plausibility(text: str) -> float:
-    """Share of non-space characters that are ASCII, CJK/general punctuation or common hanzi."""
-    common = _common_hanzi()
-    chars = [c for c in text[:20000] if not c.isspace()]  # a sample suffices; keeps big files fast
-    if not chars:
-        return 0.0
-    good = sum(1 for c in chars if c < "\x7f" and c.isprintable() or "\u2000" <= c <= "\u206f"
-               or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or c in common)
-    return good / len(chars)
-
-
-def _newlines(text: str) -> str:
-    """\r\n and lone \r become \n; nothing else changes."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def _too_big(path: str, size: int) -> InputError:
+    return InputError(path, f"the file is {size / 2**20:.0f} MB; files over {MAX_FILE_BYTES // 2**20} MB "
+                            "are not read: split it into smaller files")
 
 
 def _html(path: str, data: bytes) -> Document:
@@ -197,39 +163,39 @@ def _html(path: str, data: bytes) -> Document:
         raise InputError(path, "binary file (contains NUL bytes), not HTML; save the page as HTML text")
     import trafilatura
 
-    ex = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
+    try:
+        ex = trafilatura.bare_extraction(data, with_metadata=True, include_comments=False)
+    except Exception:  # e.g. a page nested too deeply for its tree: the fallbacks below read it
+        ex = None
 
     def meta(name: str) -> str:  # trafilatura returns None (no result) or None-valued fields
-        return (getattr(ex, name, None) or "").strip()
+        value = getattr(ex, name, None)
+        return repair_text(value).strip() if isinstance(value, str) else ""
 
     title, raw = meta("title"), meta("text")
-    paras = [p.strip() for p in _newlines(raw).split("\n") if p.strip()]
+    paras = [p.strip() for p in newlines(raw).split("\n") if p.strip()]
     if not paras:
-        title_fb, paras = _html_fallback(data)
-        title = title or title_fb
+        title_fb, paras = page_text(data, lambda: _html_source(path, data))
+        title = title or repair_text(title_fb).strip()
+        paras = [p for p in (repair_text(p).strip() for p in paras) if p]
     if paras and title and " ".join(paras[0].split()) == " ".join(title.split()):
         paras = paras[1:]  # the <h1> repeated as first line; the title is kept in Document.title
     if not paras:
         raise InputError(path, "no article text found in the page; save the article as .txt")
     text = "\n\n".join(paras)
+    reason = unreadable_reason(text)
+    if reason:
+        raise InputError(path, f"the page text {reason}; save the article as UTF-8 .txt")
     return Document(content_hash(text), path, text, "html", title=title, date=normalize_date(meta("date")),
                     url=meta("url"), source=meta("sitename"))
 
 
-def _html_fallback(data: bytes) -> tuple[str, list[str]]:
-    """Title and text lines of <body> without scripts, styles and navigation (lxml)."""
-    import lxml.html
-
+def _html_source(path: str, data: bytes) -> str | None:
+    """The page as text for the tag-stripping fallback, or None when its encoding is unclear."""
     try:
-        root = lxml.html.fromstring(data)
-    except Exception:  # lxml raises several types on junk; the caller reports "no text"
-        return "", []
-    for el in root.xpath("//script|//style|//noscript|//nav|//header|//footer|//aside|//form"):
-        el.drop_tree()
-    title = " ".join((root.findtext(".//title") or "").split())
-    body = root.find(".//body")
-    text = (body if body is not None else root).text_content()
-    return title, [ln.strip() for ln in text.splitlines() if ln.strip() and ln.strip() != title]
+        return decode_text(path, data)
+    except InputError:
+        return None
 
 
 def _jsonl(path: str, text: str, skipped: list[InputError] | None) -> list[Document]:
@@ -244,15 +210,23 @@ def _jsonl(path: str, text: str, skipped: list[InputError] | None) -> list[Docum
             if skipped is None:
                 raise
             skipped.append(err)
+        except Exception as exc:  # a bug on one odd record must not lose the others
+            err = InputError(path, f"record could not be read ({type(exc).__name__}); fix or remove the line",
+                             lineno)
+            if skipped is None:
+                raise err from None
+            skipped.append(err)
     return docs
 
 
 def _record(path: str, lineno: int, line: str) -> Document:
     try:
-        rec = json.loads(line)
+        rec = json.loads(line, strict=False)  # raw control characters in strings are repaired below
     except json.JSONDecodeError as e:
         reason = f"bad JSON ({e.msg} at column {e.colno}); fix or remove the line"
         raise InputError(path, reason, lineno) from None
+    except RecursionError:
+        raise InputError(path, "bad JSON (nested too deeply); fix or remove the line", lineno) from None
     if not isinstance(rec, dict):
         raise InputError(path, f"expected a JSON object, got {type(rec).__name__}; "
                                'write one {"text": ...} object per line', lineno)
@@ -261,14 +235,18 @@ def _record(path: str, lineno: int, line: str) -> Document:
         what = "missing" if body is None else "empty" if isinstance(body, str) else f"a {type(body).__name__}"
         reason = f'field "text" is {what}; give the article text as a non-empty string'
         raise InputError(path, reason, lineno)
+    # Lone surrogate escapes ("\\ud800") and control characters are legal JSON but not text.
+    body = repair_text(newlines(body))
+    reason = unreadable_reason(body)
+    if reason:
+        raise InputError(path, f'field "text" {reason}; fix the record or remove the line', lineno)
     fields: dict[str, str] = {}
     for name in ("title", "date", "url", "source"):
         value = rec.get(name)
         if value is not None and not isinstance(value, str):
-            raise InputError(path, f'field "{name}" is a {type(value).__name__} ({value!r}); '
+            raise InputError(path, f'field "{name}" is a {type(value).__name__} ({reprlib.repr(value)}); '
                                    "give it as a string or leave it out", lineno)
-        fields[name] = (value or "").strip()
-    body = _newlines(body)
+        fields[name] = repair_text(value or "").strip()
     return Document(content_hash(fields["title"], body), f"{path}:{lineno}", body, "jsonl",
                     title=fields["title"], date=normalize_date(fields["date"]),
                     url=fields["url"], source=fields["source"])
@@ -282,7 +260,7 @@ def _pdf(path: str, data: bytes) -> Document:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise InputError(path, "the PDF is password-protected; save an unprotected copy")
-        pages = [_newlines(p.extract_text() or "").strip() for p in reader.pages]
+        pages = [repair_text(newlines(p.extract_text() or "")).strip() for p in reader.pages]
     except InputError:
         raise
     except Exception as e:  # pypdf raises many types on damaged files
@@ -291,6 +269,9 @@ def _pdf(path: str, data: bytes) -> Document:
     text = "\n\n".join(p for p in pages if p)
     if not text:
         raise InputError(path, "the PDF has no text layer (a scan?); OCR it first or convert it to .txt")
+    reason = unreadable_reason(text)
+    if reason:
+        raise InputError(path, f"the PDF's text layer {reason}; OCR it or convert it to .txt")
     return Document(content_hash(text), path, text, "pdf", date=_name_date(path))
 
 

@@ -5,13 +5,17 @@ Layout of an index folder DIR:
                          current generation; replaced atomically (os.replace) as the last step
   DIR/gen-N/meta.sqlite  files, documents, articles (every copy), canonical chunks
   DIR/gen-N/vectors.faiss, DIR/gen-N/bm25/ (bm25s arrays + JSON, loaded without pickle)
+  DIR/gen-N/manifest.json  a copy of the manifest that switched to gen-N (for recovery)
+  DIR/.lock, DIR/.lock.pid the writers' lock and its holder (qa/lock.py)
 A write builds a complete new generation beside the current one and only then switches the
-manifest, so a crash or kill mid-write leaves the previous index fully usable.
+manifest, so a crash or kill mid-write leaves the previous index fully usable. Writers hold
+the index lock; the manifest records each file's size and sha256 (qa/integrity.py).
 """
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import time
@@ -21,7 +25,11 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.errors import EmbedderMismatch, IndexStoreError
+from qa.embedding_cache import EmbeddingCache  # noqa: F401  (imported from here too)
+from qa.errors import EmbedderMismatch, IndexBusyError, IndexStoreError
+from qa.integrity import (GEN_MANIFEST, bm25_files_problem, bm25_problem, check_sizes, corrupt,
+                          faiss_problem, faiss_reason, file_records, source_folders,
+                          vectors_problem)
 from qa.types import Article, Chunk, Document, Segment
 
 FORMAT_VERSION = 1
@@ -41,6 +49,8 @@ class Manifest:
     created: str
     updated: str
     counts: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)  # name in the generation -> {"size", "sha256"}
+    sources: list = field(default_factory=list)  # folders the files came from (recovery advice)
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,32 @@ def read_manifest(root: Path) -> Manifest:
             "rebuild the index with `qa ingest`"
         )
     return manifest
+
+
+def generation_number(name: str) -> int:
+    """N of "gen-N" (0 for anything else)."""
+    number = name[4:] if name.startswith("gen-") else ""
+    return int(number) if number.isdigit() else 0
+
+
+def refuse_orphaned_generations(root: Path) -> None:
+    """Refuse to build over a folder that holds generations but no manifest: its index would be
+    silently overwritten. Says how to restore the manifest or start again."""
+    root = Path(root)
+    if (root / MANIFEST).exists() or not root.is_dir():
+        return
+    gens = sorted((p for p in root.iterdir() if p.is_dir() and generation_number(p.name)),
+                  key=lambda p: generation_number(p.name))
+    if not gens:
+        return
+    newest = gens[-1]
+    restore = (f"restore the manifest with `cp {newest / GEN_MANIFEST} {root / MANIFEST}` (the "
+               f"copy {newest.name} keeps), or " if (newest / GEN_MANIFEST).exists() else "")
+    raise IndexStoreError(
+        f"{root} holds index generations ({', '.join(p.name for p in gens)}) but no {MANIFEST}: "
+        f"refusing to overwrite them. To recover, {restore}move the folder aside "
+        f"(`mv {root} {root}.broken`) and ingest its sources again"
+    )
 
 
 def check_embedder(manifest: Manifest, embedder_id: str, dim: int, root: Path) -> None:
@@ -148,18 +184,56 @@ def build_faiss(vectors: np.ndarray, index_type: str):
 
 
 def write_generation(root: Path, state: IndexState, embedder_id: str, dim: int,
-                     index_type: str, created: str | None = None) -> Manifest:
-    """Persist `state` as a new generation, then switch the manifest to it atomically."""
-    import faiss
+                     index_type: str, created: str | None = None, *,
+                     base: str | None = None) -> Manifest:
+    """Persist `state` as a new generation, then switch the manifest to it atomically.
 
+    The caller holds the index lock (qa.lock.index_lock) and read `state` from generation
+    `base` (None: a new index); the switch is refused if the manifest moved on meanwhile."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     old = read_manifest(root) if (root / MANIFEST).exists() else None
-    number = int(old.generation.split("-")[1]) + 1 if old else 1
+    _check_base(root, old, base)
+    # Above every generation folder present, so a leftover of a killed write is never reused.
+    number = max([generation_number(p.name) for p in root.iterdir()]
+                 + [generation_number(old.generation) if old else 0]) + 1
     gen = f"gen-{number}"
-    tmp = root / f".{gen}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = root / f".{gen}.tmp-{os.getpid()}-{secrets.token_hex(4)}"  # never another writer's
     tmp.mkdir()
+    tmp_manifest = root / f".{MANIFEST}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        manifest = _build_generation(tmp, state, embedder_id, dim, index_type, old, created, gen)
+        tmp_manifest.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8")
+        _fsync_file(tmp_manifest)
+        # Checked last, just before the switch: still switching from the generation read.
+        _check_base(root, read_manifest(root) if (root / MANIFEST).exists() else None, base)
+        os.replace(tmp, root / gen)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp_manifest.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_manifest, root / MANIFEST)  # the switch: atomic on POSIX and Windows
+    _fsync_dir(root)
+    for stale in root.iterdir():  # old generations and leftovers of killed writes
+        if stale.name != gen and (generation_number(stale.name) or ".tmp-" in stale.name):
+            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(True)
+    return manifest
+
+
+def _check_base(root: Path, current: Manifest | None, base: str | None) -> None:
+    now = current.generation if current else None
+    if now != base:
+        raise IndexBusyError(
+            f"index {root} changed while this write ran ({base or 'no index'} -> {now or 'no index'}): "
+            "another writer did not take the lock; nothing was written, run the command again"
+        )
+
+
+def _build_generation(tmp: Path, state: IndexState, embedder_id: str, dim: int, index_type: str,
+                      old: Manifest | None, created: str | None, gen: str) -> Manifest:
+    """Write the generation's files into `tmp` (and its manifest copy); returns its manifest."""
+    import faiss
+
     db = sqlite3.connect(tmp / "meta.sqlite")
     db.executescript(_SCHEMA)
     db.executemany("INSERT INTO files VALUES (?, ?)", sorted(state.files.items()))
@@ -186,10 +260,6 @@ def write_generation(root: Path, state: IndexState, embedder_id: str, dim: int,
         from qa.retrieval import build_bm25
 
         build_bm25(state.tokens).save(str(tmp / "bm25"))
-    _fsync_tree(tmp)
-    final = root / gen
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
     stamp = now_iso()
     manifest = Manifest(
         format_version=FORMAT_VERSION, embedder_id=embedder_id, dim=dim, index_type=index_type,
@@ -197,15 +267,11 @@ def write_generation(root: Path, state: IndexState, embedder_id: str, dim: int,
         counts={"files": len(state.files), "documents": len(state.documents),
                 "articles": len(canonical_ids), "article_copies": len(state.raw_articles),
                 "chunks": len(state.chunks)},
+        files=file_records(tmp), sources=source_folders(state.files),
     )
-    tmp_manifest = root / f".{MANIFEST}.tmp-{os.getpid()}"
-    tmp_manifest.write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2), "utf-8")
-    _fsync_file(tmp_manifest)
-    os.replace(tmp_manifest, root / MANIFEST)  # the switch: atomic on POSIX and Windows
-    _fsync_dir(root)
-    for stale in root.iterdir():  # old generations and leftovers of killed writes
-        if stale.name != gen and (stale.name.startswith("gen-") or ".tmp-" in stale.name):
-            shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(True)
+    (tmp / GEN_MANIFEST).write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2),
+                                    "utf-8")
+    _fsync_tree(tmp)
     return manifest
 
 
@@ -233,11 +299,29 @@ def _fsync_tree(root: Path) -> None:
 
 
 def read_state(root: Path, manifest: Manifest, full: bool = True) -> IndexState:
-    """Load a generation into memory (`full=False` skips documents and article copies)."""
+    """Load a generation into memory (`full=False` skips documents and article copies).
+    Files missing, resized or unreadable raise IndexCorruptError naming the file."""
+    check_sizes(root, manifest)
     gen = Path(root) / manifest.generation
-    if not (gen / "meta.sqlite").exists():
-        raise IndexStoreError(f"{gen}: generation files missing; rebuild the index with `qa ingest`")
-    db = sqlite3.connect(f"file:{gen / 'meta.sqlite'}?mode=ro", uri=True)
+    try:
+        state = _read_rows(gen, full)
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        raise corrupt(root, manifest, "meta.sqlite", f"unreadable ({exc})") from exc
+    if len(state.chunks) != manifest.counts.get("chunks", len(state.chunks)):
+        raise corrupt(root, manifest, "meta.sqlite", f"{len(state.chunks)} chunks, the manifest "
+                      f"records {manifest.counts['chunks']}")
+    if full:
+        try:
+            state.vectors = np.load(gen / "vectors.npy", allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            raise corrupt(root, manifest, "vectors.npy", f"does not load ({exc})") from exc
+        if problem := vectors_problem(state.vectors, manifest.dim, len(state.chunks)):
+            raise corrupt(root, manifest, "vectors.npy", problem)
+    return state
+
+
+def _read_rows(gen: Path, full: bool) -> IndexState:
+    db = sqlite3.connect(f"{(gen / 'meta.sqlite').resolve().as_uri()}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     state = IndexState()
     state.files = {r["file"]: r["sha"] for r in db.execute("SELECT * FROM files")}
@@ -255,22 +339,38 @@ def read_state(root: Path, manifest: Manifest, full: bool = True) -> IndexState:
         for r in db.execute("SELECT * FROM articles WHERE canonical = 0"):
             sig = np.frombuffer(r["signature"], dtype=np.uint64).copy()
             state.raw_articles.append(StoredArticle(_row_article(r), sig, r["file"]))
-        state.vectors = np.load(gen / "vectors.npy", allow_pickle=False)
     db.close()
     return state
 
 
 def load_search_files(root: Path, manifest: Manifest):
-    """(faiss index, bm25s retriever or None) of the current generation."""
+    """(faiss index, bm25s retriever or None) of the current generation; what loading shows
+    of damage (unreadable, wrong counts, sampled vectors not unit length) is IndexCorruptError."""
     import faiss
 
     gen = Path(root) / manifest.generation
-    index = faiss.read_index(str(gen / "vectors.faiss"))
+    count = manifest.counts.get("chunks", 0)
+    try:
+        index = faiss.read_index(str(gen / "vectors.faiss"))
+    except RuntimeError as exc:
+        raise corrupt(root, manifest, "vectors.faiss", faiss_reason(exc)) from exc
+    if problem := faiss_problem(index, manifest.dim, count):
+        raise corrupt(root, manifest, "vectors.faiss", problem)
     bm25 = None
-    if (gen / "bm25").exists():
+    if count:  # check_sizes has made sure the bm25/ files are there
         import bm25s
 
-        bm25 = bm25s.BM25.load(str(gen / "bm25"), allow_pickle=False)
+        try:
+            bm25 = bm25s.BM25.load(str(gen / "bm25"), allow_pickle=False)
+        except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as exc:
+            name, reason = bm25_files_problem(gen / "bm25", count)  # which file, and why
+            raise corrupt(root, manifest, f"bm25/{name}" if name else "bm25",
+                          reason or f"BM25 files do not load ({exc})") from exc
+        name, reason = bm25_problem(bm25.scores["data"], bm25.scores["indices"],
+                                    bm25.scores["indptr"], bm25.scores.get("num_docs"),
+                                    bm25.vocab_dict, count)
+        if reason:
+            raise corrupt(root, manifest, f"bm25/{name}", reason)
     return index, bm25
 
 
@@ -286,53 +386,3 @@ def drop_files(state: IndexState, files: Sequence[str]) -> None:
         state.files.pop(f, None)
     state.documents = [(f, d) for f, d in state.documents if f not in gone]
     state.raw_articles = [s for s in state.raw_articles if s.file not in gone]
-
-
-class EmbeddingCache:
-    """Vectors keyed by (embedder id, text hash) in SQLite, so no text is embedded twice.
-
-    Default location: $XUNDA_CACHE_DIR or ~/.cache/xunda, file embeddings.sqlite.
-    """
-
-    def __init__(self, path: Path | None = None):
-        if path is None:
-            base = os.environ.get("XUNDA_CACHE_DIR") or Path.home() / ".cache" / "xunda"
-            path = Path(base) / "embeddings.sqlite"
-        self.path = Path(path)
-        self.hits = 0
-        self.misses = 0
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT, hash TEXT, vec BLOB, "
-                   "PRIMARY KEY (embedder, hash))")
-        return db
-
-    def get_many(self, embedder_id: str, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
-        """Cached vectors for those hashes that have one."""
-        found: dict[str, np.ndarray] = {}
-        with self._connect() as db:
-            for i in range(0, len(hashes), 500):
-                part = list(hashes[i : i + 500])
-                marks = ",".join("?" * len(part))
-                for h, blob in db.execute(
-                    f"SELECT hash, vec FROM vectors WHERE embedder = ? AND hash IN ({marks})",
-                    [embedder_id, *part],
-                ):
-                    vec = np.frombuffer(blob, dtype=np.float32)
-                    if vec.shape == (dim,):
-                        found[h] = vec
-        db.close()
-        self.hits += len(found)
-        self.misses += len(set(hashes)) - len(found)
-        return found
-
-    def put_many(self, embedder_id: str, items: dict[str, np.ndarray]) -> None:
-        """Store vectors (committed at once, so a later crash keeps them)."""
-        with self._connect() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                [(embedder_id, h, v.astype(np.float32).tobytes()) for h, v in items.items()],
-            )
-        db.close()

@@ -165,3 +165,27 @@ class ReaderResult:
     def margin(self) -> float:
         """Best span score over the lowest no-answer logit; -inf when nothing was read."""
         return self.spans[0].score - self.no_answer if self.spans else float("-inf")
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """One index file as `qa check` found it."""
+
+    name: str  # path inside the generation folder, e.g. "meta.sqlite", "bm25/vocab.index.json"
+    size: int | None  # bytes on disk, None when missing
+    checksum: str  # "ok", "mismatch", "absent" (not recorded: an older index) or "unread"
+    problem: str = ""  # the full IndexCorruptError message; "" when the file is sound
+
+
+@dataclass(frozen=True)
+class IndexCheck:
+    """The result of `qa check`: every file of the current generation, checked."""
+
+    path: str
+    generation: str
+    checksums: bool  # whether the manifest records checksums (indexes built before do not)
+    files: tuple[FileCheck, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.problem for f in self.files)

@@ -4,11 +4,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa import Assistant
 from qa.assistant import history_questions
-from qa.errors import ConfigError
+from qa.errors import ConfigError, QAError
 from qa.store import EmbeddingCache
+from tests.strategies import messy_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,3 +98,77 @@ def test_seed_page_answers_with_the_bundled_model(tmp_path):
     # English: the right sentence and a figure from it ("分别为35.3%和45.3%"); which of the pair
     # is the export index needs cross-lingual word alignment the reader does not have (known gap).
     assert a.ask("What was the new export orders index of manufacturing in May?").text in ("35.3%", "45.3%")
+
+
+# ---------------------------------------------------------------- bounded, repaired, checked inputs
+
+
+def test_lone_surrogate_and_controls_in_a_question_are_repaired_not_a_crash(assistant):
+    clean = assistant.ask("东阳市共为多少家外贸企业办理出口退税？")
+    dirty = assistant.ask("东阳市共为多少家外贸企业办理出口退税\ud800？\x07",
+                          history=["\udfff5月份大型企业PMI是多少？"])
+    assert dirty.text == clean.text and "\ud800" not in dirty.question
+    with pytest.raises(ConfigError, match="empty question"):
+        assistant.ask("\x00\x01 \x02")
+
+
+def test_ten_thousand_character_question_is_refused_faster_than_a_normal_answer(assistant):
+    import time
+
+    t0 = time.perf_counter()
+    assistant.ask("5月份制造业PMI为多少？")
+    normal = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match="question is 10000 characters; at most 500 are accepted"):
+        assistant.ask("制造业采购经理指数是多少" * 833 + "？？？？")
+    assert time.perf_counter() - t0 < max(normal, 0.05)
+    with pytest.raises(ConfigError, match="history item 0 is 600 characters"):
+        assistant.ask("那小型企业呢？", history=["字" * 600])
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"history": "5月份大型企业PMI是多少？"}, r"history is str .*list of strings"),
+    ({"history": 7}, r"history is int \(7\)"),
+    ({"history": {"role": "user"}}, "history is dict"),
+    ({"history": [None]}, "history item 0 is NoneType"),
+    ({"k": "abc"}, r"k='abc' \(str\).*whole number from 1 to 100"),
+    ({"k": 0}, "k=0"),
+    ({"threshold": float("nan")}, "threshold=nan: .* from 0 to 1"),
+    ({"threshold": "high"}, r"threshold='high' \(str\)"),
+    ({"reader": "magic"}, "reader 'magic': use one of rules, neural"),
+])
+def test_ask_arguments_are_checked(assistant, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        assistant.ask("5月份制造业PMI为多少？", **kwargs)
+
+
+def test_only_the_last_history_turns_are_read(assistant):
+    old = ["东阳市减免社保费用多少？"] + [f"无关问题{i}？" for i in range(6)]
+    a = assistant.ask("那小型企业呢？", history=["字" * 900] + old)  # the long turn is too old to be read
+    assert a.question == "那小型企业呢？"
+
+
+def test_c1_control_news_text_is_ingested_and_answerable(tmp_path):
+    from qa.embedders import FakeEmbedder
+
+    page = tmp_path / "scraped.txt"
+    page.write_text("统计局发布五月数据\n\n新华社北京5月31日电 国家统计局发言人表示\u0093五月份制造业采购经理指数"
+                    "为50.6%\u0094，比上月上升0.2个百分点。\n\n专家说，这表明经济继续恢复。", encoding="utf-8")
+    built = Assistant.build([page], tmp_path / "index", FakeEmbedder(),
+                            cache=EmbeddingCache(tmp_path / "cache.sqlite"))
+    assert built.last_report.skipped == () and built.last_report.documents_added == 1
+    answer = built.ask("五月份制造业采购经理指数是多少？")
+    assert answer.text == "50.6%" and not answer.abstained
+    assert "“五月份制造业采购经理指数为50.6%”" in answer.evidence
+
+
+@settings(max_examples=40, deadline=None)
+@given(question=messy_text(80), history=st.lists(messy_text(40), max_size=3))
+def test_fuzz_ask_answers_or_raises_a_qa_error(assistant, question, history):
+    try:
+        answer = assistant.ask(question, history=history)
+    except QAError:
+        return
+    answer.question.encode("utf-8")
+    if answer.text:
+        assert assistant.article(answer.sources[0].article_id).text[answer.start:answer.end] == answer.text

@@ -1,10 +1,13 @@
 """Chunks: whole sentences, size and overlap, offsets into the article."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.chunking import ChunkConfig, chunk_article
 from qa.errors import ConfigError
 from qa.text import split_sentences
 from qa.types import Article
+from tests.strategies import messy_text
 
 TEXT = (
     "国家统计局今天发布数据，10月份全国居民消费价格同比上涨2.1%。其中，城市上涨2.0%，农村上涨2.4%；"
@@ -69,3 +72,17 @@ def test_small_article_is_one_chunk_and_ids_are_stable():
 def test_bad_config_is_a_clear_error(size, overlap):
     with pytest.raises(ConfigError, match=str(size if size < 20 else overlap)):
         ChunkConfig(size=size, overlap=overlap)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=messy_text(900), size=st.integers(20, 400), overlap_share=st.floats(0, 0.9))
+def test_fuzz_chunk_offsets_always_slice_back(text, size, overlap_share):
+    config = ChunkConfig(size=size, overlap=int(size * overlap_share))
+    article = make_article(text)
+    chunks = chunk_article(article, config)
+    covered = set()
+    for n, c in enumerate(chunks):
+        assert c.position == n and 0 <= c.start < c.end <= len(text)
+        assert article.text[c.start : c.end] == c.text and len(c.text) <= size
+        covered.update(range(c.start, c.end))
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())  # nothing dropped

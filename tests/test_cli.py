@@ -113,3 +113,44 @@ def test_chat_keeps_history_for_follow_ups(env):
                       input="5月份大型企业PMI是多少？\n那小型企业呢？\n\n")
     assert r.exit_code == 0, r.output
     assert "理解为：5月份小型企业PMI是多少？" in r.output.replace("\n", "")
+
+
+def test_odd_inputs_are_skipped_one_message_each_in_a_real_process(env):
+    """FIFO, link to /dev/zero, a 6-character file, lone surrogates in JSONL and in a question:
+    a real `qa` process, each bad input one message, no traceback, nothing hangs."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    tmp, _ = env
+    folder = tmp / "odd"
+    folder.mkdir()
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    (folder / "six.txt").write_text("abcdef", encoding="utf-8")
+    (folder / "feed.jsonl").write_text(
+        '{"text": "新华社上海6月1日电 上海今年新增绿地面积\\ud8001000公顷。"}\n{"text": "\\udfff\\udfff"}\n',
+        encoding="utf-8")
+    (folder / "c1.txt").write_text("新华社北京5月31日电 发言人表示\u0093五月份制造业采购经理指数为50.6%\u0094。",
+                                   encoding="utf-8")
+    index = tmp / "index"
+    qa = [sys.executable, "-m", "qa"]
+    env_vars = {**os.environ, "XUNDA_CACHE_DIR": str(tmp / "cache"), "COLUMNS": "1000"}
+    r = subprocess.run(qa + ["ingest", str(folder), "--index", str(index), "--embedder", "fake"],
+                       capture_output=True, text=True, timeout=300, env=env_vars, cwd=ROOT)
+    out = " ".join((r.stdout + r.stderr).split())  # however the console wrapped it
+    assert r.returncode == 3, out
+    assert "Traceback" not in out and "2 documents added" in out
+    for name, why in [("pipe.txt", "FIFO"), ("zero.txt", "character device"), ("six.txt", "6 characters"),
+                      ("feed.jsonl:2", "unreadable")]:
+        assert re.search(re.escape(f"{name}: ") + ".{0,60}" + re.escape(why), out), (name, out)
+    ask = qa + ["ask", "--index", str(index), "--embedder", "fake", "--json"]
+    # b"\xff" reaches Python as the lone surrogate "\udcff"
+    r = subprocess.run(ask + [b"\xff" + "五月份制造业采购经理指数是多少？".encode()],
+                       capture_output=True, timeout=300, env=env_vars, cwd=ROOT)
+    assert r.returncode == 0, r.stderr.decode()
+    assert json.loads(r.stdout)["answer"] == "50.6%"
+    r = subprocess.run(ask + ["问" * 10_000], capture_output=True, text=True, timeout=300, env=env_vars, cwd=ROOT)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "10000 characters; at most 500" in " ".join(r.stderr.split())

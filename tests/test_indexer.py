@@ -111,8 +111,9 @@ def test_opening_with_another_embedder_is_a_clear_error(corpus, tmp_path, fake_e
 def test_index_holds_no_pickle(corpus, tmp_path, fake_embedder, cache):
     index = tmp_path / "index"
     ingest([corpus], index, fake_embedder, cache=cache)
-    names = {p.suffix for p in index.rglob("*") if p.is_file()}
+    names = {p.suffix for p in index.rglob("*") if p.is_file() and p.name != ".lock"}
     assert names <= {".json", ".sqlite", ".faiss", ".npy"}
+    assert (index / ".lock").stat().st_size == 0  # the writers' lock file holds nothing
     for npy in index.rglob("*.npy"):
         import numpy as np
 
@@ -170,3 +171,31 @@ def test_approximate_index_types_are_recorded_and_search(index_type, tmp_path, f
     (folder / "extra.txt").write_text(ARTICLE.replace("杭州湾", "宁波"), encoding="utf-8")
     ingest([folder], index, fake_embedder, cache=cache)
     assert read_manifest(index).index_type == index_type
+
+
+def test_text_too_short_for_an_article_is_skipped_with_a_message(tmp_path, fake_embedder, cache):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "six.txt").write_text("abcdef", encoding="utf-8")
+    (folder / "news.txt").write_text(ARTICLE, encoding="utf-8")
+    report = ingest([folder], tmp_path / "index", fake_embedder, cache=cache)
+    assert report.documents_added == 1 and report.files == 1
+    [err] = report.skipped
+    assert err.path == str(folder / "six.txt") and "no article found in its 6 characters" in err.reason
+
+
+def test_linked_file_is_stored_under_the_given_path_and_removed_with_its_folder(tmp_path, fake_embedder,
+                                                                              cache):
+    real = tmp_path / "archive" / "real.txt"
+    real.parent.mkdir()
+    real.write_text(ARTICLE, encoding="utf-8")
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "link.txt").symlink_to(real)
+    index = tmp_path / "index"
+    ingest([feed], index, fake_embedder, cache=cache)
+    assistant = Assistant.open(index, fake_embedder, cache=cache)
+    [article] = assistant.articles.values()
+    assert article.sources == (str(feed / "link.txt"),)
+    assert remove_paths([feed], index, fake_embedder, cache=cache) == [str(feed / "link.txt")]
+    assert read_manifest(index).counts["documents"] == 0

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qa.errors import InputError
 from qa.loading import LoadResult, exit_code_for, load_file, load_paths, normalize_date
 from qa.text import content_hash
+from tests.strategies import messy_text
+
+FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # never in loaded text
 
 SIMPLIFIED = (
     "新华社北京6月2日电 记者从国家统计局获悉，今年前四个月，全国规模以上工业企业利润降幅明显收窄。\n\n"
@@ -309,14 +315,14 @@ def test_missing_path(tmp_path):
 
 def test_unreadable_file_simulated(tmp_path, monkeypatch):
     p = write(tmp_path / "secret.txt", SIMPLIFIED)
-    original = Path.read_bytes
+    original = os.open
 
-    def deny(self):
-        if self.name == "secret.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return original(self)
+    def deny(path, *args, **kwargs):
+        if Path(path).name == "secret.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(os, "open", deny)
     write(tmp_path / "ok.txt", SIMPLIFIED_SHORT)
     result = load_paths([tmp_path])
     assert [Path(d.path).name for d in result.documents] == ["ok.txt"]
@@ -388,3 +394,122 @@ def test_exit_codes(tmp_path):
     assert exit_code_for(load_paths([good, bad])) == 3
     assert exit_code_for(load_paths([bad])) == 4
     assert exit_code_for(load_paths([])) == 4
+
+
+# ---------------------------------------------------------------- repair and odd files
+
+
+def test_jsonl_lone_surrogate_record_repaired_and_unreadable_one_skipped(tmp_path):
+    lines = [
+        '{"text": "甲\\ud800乙：今天全市天气晴朗。", "title": "天气\\udfff"}',  # ASCII-escaped lone surrogates
+        json.dumps({"text": SIMPLIFIED_SHORT}, ensure_ascii=False),
+        '{"text": "\\ud800\\ud800\\ud800甲"}',
+        '{"text": "\\u0000\\u0007 \\u001b"}',
+        '{"text": "引号\x93内容\x94，正文含有原始控制字符\x07。"}',  # raw controls inside a JSON string
+    ]
+    p = write(tmp_path / "feed.jsonl", "\n".join(lines) + "\n")
+    result = load_paths([p])
+    assert [d.path for d in result.documents] == [f"{p}:1", f"{p}:2", f"{p}:5"]
+    first, second, fifth = result.documents
+    assert first.text == "甲\ufffd乙：今天全市天气晴朗。" and first.title == "天气\ufffd"
+    assert second.text == SIMPLIFIED_SHORT
+    assert fifth.text == "引号“内容”，正文含有原始控制字符。"
+    by_line = {e.line: str(e) for e in result.skipped}
+    assert sorted(by_line) == [3, 4]
+    assert by_line[3].startswith(f"{p}:3: ") and "unreadable: 3 of its 4 characters" in by_line[3]
+    assert "no text once control characters are removed" in by_line[4]
+    for doc in result.documents:  # nothing left that SQLite or hashing would refuse
+        (doc.text + doc.title).encode("utf-8")
+
+
+def test_c1_control_quotes_are_repaired_not_refused_as_binary(tmp_path):
+    news = "新华社北京5月31日电 国家统计局发言人表示\u0093五月份制造业采购经理指数为50.6%\u0094，比上月上升0.2个百分点。"
+    [doc] = load_file(write(tmp_path / "scraped.txt", news))
+    assert doc.text == news.replace("\u0093", "“").replace("\u0094", "”")
+
+
+def test_a_few_stray_controls_are_dropped_many_mean_binary(tmp_path):
+    [doc] = load_file(write(tmp_path / "stray.txt", SIMPLIFIED.replace("。", "。\x08", 1) + "\x1a"))
+    assert doc.text == SIMPLIFIED
+    with pytest.raises(InputError, match="binary"):
+        load_file(write(tmp_path / "controls.md", "正文" + "\x01\x02\x03" * 20))
+
+
+def test_fifo_is_skipped_without_waiting(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    write(tmp_path / "ok.txt", SIMPLIFIED_SHORT)
+    result = load_paths([tmp_path])  # would block forever if the FIFO were opened for reading
+    assert [Path(d.path).name for d in result.documents] == ["ok.txt"]
+    assert "FIFO" in one_error(result, "pipe.txt").reason
+    [err] = load_paths([fifo]).skipped  # given directly too
+    assert "not a regular file" in err.reason
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_link_to_a_device_is_skipped_not_read(tmp_path):
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    result = load_paths([tmp_path])
+    assert result.documents == ()
+    assert "character device, not a regular file" in one_error(result, "zero.txt").reason
+
+
+def test_file_over_the_size_cap_is_skipped(tmp_path, monkeypatch):
+    import qa.loading
+
+    monkeypatch.setattr(qa.loading, "MAX_FILE_BYTES", 1000)
+    write(tmp_path / "big.txt", SIMPLIFIED * 20)
+    write(tmp_path / "small.txt", SIMPLIFIED_SHORT)
+    result = load_paths([tmp_path])
+    assert [Path(d.path).name for d in result.documents] == ["small.txt"]
+    assert "are not read: split it" in one_error(result, "big.txt").reason
+
+
+def test_deeply_nested_html_text_is_still_extracted(tmp_path):
+    body = "<div>" * 5000 + "<p>本报讯 今天全市天气晴朗，气温回升到二十五度。</p>" + "</div>" * 5000
+    page = f"<html><head><title>深层页面</title><script>var x = '<p>脚本</p>';</script></head><body>{body}</body></html>"
+    [doc] = load_file(write(tmp_path / "deep.html", page))
+    assert doc.text == "本报讯 今天全市天气晴朗，气温回升到二十五度。" and doc.title == "深层页面"
+
+
+def test_file_name_that_is_not_utf8_is_skipped_with_a_printable_name(tmp_path):
+    write(tmp_path / os.fsdecode(b"bad\xffname.txt"), SIMPLIFIED_SHORT)
+    [err] = load_paths([tmp_path]).skipped
+    assert err.path == str(tmp_path / "bad\\xffname.txt") and "not valid UTF-8; rename" in err.reason
+    str(err).encode("utf-8")
+
+
+def test_linked_file_keeps_the_path_given(tmp_path):
+    target = write(tmp_path / "elsewhere" / "real.txt", SIMPLIFIED_SHORT)
+    (tmp_path / "feed").mkdir()
+    (tmp_path / "feed" / "link.txt").symlink_to(target)
+    [doc] = load_paths([tmp_path / "feed"]).documents
+    assert doc.path == str(tmp_path / "feed" / "link.txt")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=300), messy_text().map(lambda t: t.encode("utf-8", "surrogatepass"))),
+       ext=st.sampled_from([".txt", ".md", ".html", ".jsonl"]))
+def test_fuzz_loaders_raise_only_input_errors_and_yield_clean_text(tmp_path, data, ext):
+    p = tmp_path / f"fuzz{ext}"
+    p.write_bytes(data)
+    result = load_paths([p])  # never raises
+    assert all(isinstance(e, InputError) for e in result.skipped)
+    for doc in result.documents:
+        for text in (doc.text, doc.title, doc.url, doc.source):
+            assert not FORBIDDEN.search(text)
+            text.encode("utf-8")
+        assert doc.text.strip()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(st.fixed_dictionaries({"text": messy_text(120)}, optional={"title": messy_text(20)}),
+                        min_size=1, max_size=4))
+def test_fuzz_jsonl_records_with_any_escapes(tmp_path, records):
+    p = tmp_path / "fuzz.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="ascii")  # \\uXXXX escapes
+    result = load_paths([p])
+    assert len(result.documents) + len(result.skipped) == len(records)  # one outcome per record
+    for doc in result.documents:
+        assert not FORBIDDEN.search(doc.text + doc.title)
+        content_hash(doc.title, doc.text)

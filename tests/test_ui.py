@@ -2,6 +2,7 @@
 auth parsing, and the /chat API driven through gradio_client against an in-process server."""
 from __future__ import annotations
 
+import math
 import shutil
 import socket
 from contextlib import contextmanager
@@ -12,8 +13,8 @@ import pytest
 
 from qa.errors import ConfigError, InputError
 from qa.types import Answer, Chunk, Hit, Source
-from ui.app import (MAX_FILE_BYTES, MAX_FILES, check_uploads, ingest_uploads, parse_auth, serve,
-                    user_turns)
+from ui.app import (MAX_FILE_BYTES, MAX_FILES, api_settings, check_uploads, ingest_uploads, parse_auth,
+                    serve, user_turns)
 from ui.examples import example_questions, question_from_sentence
 from ui.render import (ABSTAIN_TEXT, answer_plain, highlight, render_answer, render_passages,
                        render_report)
@@ -164,6 +165,17 @@ def test_user_turns_reads_gradio6_message_parts_and_skips_bot_turns():
                {"role": "assistant", "content": [{"type": "text", "text": "<div>51.6%</div>"}]},
                {"role": "user", "content": "那小型企业呢？"}]
     assert user_turns(history) == ["5月份大型企业PMI是多少？", "那小型企业呢？"]
+    # a question refused when asked (too long, only controls) stays in the chat, not in the turns
+    refused = [{"role": "user", "content": "问" * 600}, {"role": "assistant", "content": "太长"},
+               {"role": "user", "content": "\x00\x07"}]
+    assert user_turns(history + refused) == ["5月份大型企业PMI是多少？", "那小型企业呢？"]
+
+
+def test_api_settings_keep_defaults_and_pass_bad_values_on_to_be_refused():
+    assert api_settings(0, -1.0, "") == {"k": None, "threshold": None, "reader": None}
+    assert api_settings(3.0, 0.5, "rules") == {"k": 3, "threshold": 0.5, "reader": "rules"}
+    assert api_settings("abc", float("nan"))["k"] == "abc"
+    assert math.isnan(api_settings(float("inf"), float("nan"))["threshold"])
 
 
 def test_parse_auth_needs_user_and_password_and_never_echoes_them():
@@ -202,6 +214,19 @@ def test_bad_upload_leaves_the_index_working(tmp_path, seed_assistant):
     skipped = (report.skipped if report else ()) + tuple(rejected)
     assert skipped and seed_assistant.info().articles == before
     assert seed_assistant.retrieve("PMI", 1)
+
+
+def test_upload_with_a_lone_surrogate_record_keeps_the_rest_and_names_the_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("XUNDA_CACHE_DIR", str(tmp_path / "cache"))
+    assistant = build_seed_assistant(tmp_path)
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"text": "新华社杭州6月2日电 杭州今年新增公园\\ud80020座。"}\n{"text": "\\udfff\\udfff"}\n'
+                    '{"text": "本报讯 宁波港今年前5个月完成集装箱吞吐量1200万标准箱。"}\n', encoding="utf-8")
+    report, rejected = ingest_uploads(assistant, [str(feed)])
+    assert rejected == [] and report.documents_added == 2
+    [err] = report.skipped
+    assert err.line == 2 and err.path.endswith("feed.jsonl") and "unreadable" in err.reason
+    assert "1200万标准箱" in assistant.retrieve("宁波港集装箱吞吐量", k=1)[0].text
 
 
 # -- the /chat API ------------------------------------------------------------------------------
@@ -267,6 +292,39 @@ def test_empty_question_is_a_clear_client_error(server):
 
     with pytest.raises(Exception, match="empty question"):
         Client(server[0], verbose=False).predict("   ", api_name="/chat")
+
+
+def test_long_question_and_bad_settings_are_clear_client_errors(server):
+    import time
+
+    from gradio_client import Client
+
+    client = Client(server[0], verbose=False)
+    t0 = time.perf_counter()
+    with pytest.raises(Exception, match="question is 10000 characters; at most 500 are accepted"):
+        client.predict("问" * 10_000, api_name="/chat")
+    assert time.perf_counter() - t0 < 10  # refused before any search (was 20-60 s of CPU)
+    with pytest.raises(Exception, match="history is str"):
+        client.predict("5月PMI是多少", "5月份大型企业PMI是多少？", api_name="/chat")
+    with pytest.raises(Exception, match="k='abc'"):  # (nan cannot travel in JSON; see test_inputs)
+        client.predict("5月PMI是多少", None, "abc", api_name="/ask")
+    # A lone surrogate escape, as a browser or a hand-written client may send it (gradio_client cannot)
+    assert raw_chat(server[0], '"\\ud8005月PMI是多少"') == [client.predict("5月PMI是多少", api_name="/chat")]
+
+
+def raw_chat(url: str, question_json: str) -> list:
+    """POST /chat through Gradio's plain HTTP API with a hand-written JSON body; the result data."""
+    import json
+    import urllib.request
+
+    body = ('{"data": [%s, null, 0, -1.0, ""]}' % question_json).encode("utf-8")
+    req = urllib.request.Request(f"{url}gradio_api/call/chat", data=body,
+                                 headers={"Content-Type": "application/json"})
+    event_id = json.load(urllib.request.urlopen(req, timeout=30))["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/chat/{event_id}", timeout=60) as stream:
+        lines = stream.read().decode("utf-8").splitlines()
+    assert "event: complete" in lines, lines
+    return json.loads(lines[lines.index("event: complete") + 1].removeprefix("data: "))
 
 
 def test_auth_from_env_guards_page_and_api(tmp_path, seed_assistant):

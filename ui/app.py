@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import shutil
 import time
@@ -22,6 +23,8 @@ import gradio as gr  # noqa: E402
 
 from qa.assistant import READERS, default_threshold, history_questions  # noqa: E402
 from qa.errors import ConfigError, QAError  # noqa: E402
+from qa.inputs import MAX_QUESTION_CHARS, clean_question  # noqa: E402
+from qa.textrepair import repair_text  # noqa: E402
 from qa.report_html import MAKE_ONE, latest_report  # noqa: E402
 from ui.examples import example_questions  # noqa: E402
 from ui.render import (answer_parts, answer_plain, render_error, render_eval_report,  # noqa: E402
@@ -35,6 +38,7 @@ MAX_FILES = 20
 CONCURRENCY = 4  # answers run in parallel for up to this many users; the rest wait in the queue
 STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the answer visibly builds up
 UPLOAD_DIR = "uploads"  # under the index folder: uploaded files stay readable for re-ingest
+SHOWN_CHARS = 2 * MAX_QUESTION_CHARS  # of a question echoed in the chat
 
 CSS = """
 .xd-msg p { margin: 0.25em 0; }
@@ -49,8 +53,17 @@ CSS = """
 
 
 def user_turns(history: Sequence[Any] | None) -> list[str]:
-    """The user's earlier questions from a Gradio chatbot value (see qa.assistant.history_questions)."""
-    return history_questions(history)
+    """The user's earlier questions from a Gradio chatbot value (see qa.assistant.history_questions).
+
+    A question refused when it was asked (too long, empty) stays in the chat but is left out
+    here, so it does not make every later question fail too."""
+    turns = []
+    for question in history_questions(history):
+        try:
+            turns.append(clean_question(question))
+        except ConfigError:
+            continue
+    return turns
 
 
 def parse_auth(value: str) -> tuple[str, str]:
@@ -108,10 +121,18 @@ def store_upload(path: Path, root: Path) -> Path:
 
 def api_settings(k: int | None, threshold: float | None, reader: str | None = None) -> dict[str, Any]:
     """ask() keyword arguments from API values: k <= 0, threshold < 0 and an empty reader (or
-    None) mean "the server's setting"."""
-    return {"k": int(k) if k is not None and k > 0 else None,
-            "threshold": float(threshold) if threshold is not None and threshold >= 0 else None,
-            "reader": reader or None}
+    None) mean "the server's setting". Other values (text, nan) go on for ask() to refuse
+    with a message."""
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    if k is None or number(k) and k <= 0:
+        k = None
+    elif number(k) and math.isfinite(k) and k == int(k):  # Gradio sends 3.0 for 3
+        k = int(k)
+    if threshold is None or number(threshold) and threshold < 0:
+        threshold = None
+    return {"k": k, "threshold": threshold, "reader": reader or None}
 
 
 def answer_record(answer) -> dict:
@@ -165,7 +186,10 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
         if not message:
             yield history, "", gr.skip()
             return
-        turns = history + [{"role": "user", "content": message}]
+        # The chat shows the question repaired (a lone surrogate cannot be sent back to the
+        # browser) and cut: an over-long one is refused by ask() and need not be echoed whole.
+        shown = repair_text(message[:SHOWN_CHARS]) + ("…" if len(message) > SHOWN_CHARS else "")
+        turns = history + [{"role": "user", "content": shown}]
         yield turns + [{"role": "assistant", "content": wrap(["<p>正在检索…</p>"])}], "", gr.skip()
         try:
             answer = assistant.ask(message, user_turns(history), k=int(k), threshold=float(threshold),
@@ -178,7 +202,7 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
             yield turns + [{"role": "assistant",
                             "content": render_error("内部错误，请换个问法或稍后再试")}], "", gr.skip()
             return
-        parts = answer_parts(answer, asked=message)
+        parts = answer_parts(answer, asked=shown)
         passages = render_passages(answer.hits)
         for n in range(1, len(parts) + 1):
             yield turns + [{"role": "assistant", "content": wrap(parts[:n])}], "", passages
@@ -201,7 +225,8 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
     def api_ask(message: str, history: list[str] | None, k: int | None, threshold: float | None,
                 reader: str | None = None):
         try:
-            return assistant.ask(message, list(history or []), **api_settings(k, threshold, reader))
+            # history goes as given: ask() refuses a string or number rather than reading it
+            return assistant.ask(message, history, **api_settings(k, threshold, reader))
         except QAError as exc:  # gr.Error reaches the client with its message
             raise gr.Error(str(exc)) from exc
 

@@ -1,0 +1,60 @@
+"""The embedding cache: vectors keyed by (embedder id, text hash) in SQLite, shared by all
+indexes, so no text is embedded twice (a separate file from any index folder)."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+class EmbeddingCache:
+    """Vectors keyed by (embedder id, text hash) in SQLite, so no text is embedded twice.
+
+    Default location: $XUNDA_CACHE_DIR or ~/.cache/xunda, file embeddings.sqlite.
+    """
+
+    def __init__(self, path: Path | None = None):
+        if path is None:
+            base = os.environ.get("XUNDA_CACHE_DIR") or Path.home() / ".cache" / "xunda"
+            path = Path(base) / "embeddings.sqlite"
+        self.path = Path(path)
+        self.hits = 0
+        self.misses = 0
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (embedder TEXT, hash TEXT, vec BLOB, "
+                   "PRIMARY KEY (embedder, hash))")
+        return db
+
+    def get_many(self, embedder_id: str, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """Cached vectors for those hashes that have one."""
+        found: dict[str, np.ndarray] = {}
+        with self._connect() as db:
+            for i in range(0, len(hashes), 500):
+                part = list(hashes[i : i + 500])
+                marks = ",".join("?" * len(part))
+                for h, blob in db.execute(
+                    f"SELECT hash, vec FROM vectors WHERE embedder = ? AND hash IN ({marks})",
+                    [embedder_id, *part],
+                ):
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if vec.shape == (dim,):
+                        found[h] = vec
+        db.close()
+        self.hits += len(found)
+        self.misses += len(set(hashes)) - len(found)
+        return found
+
+    def put_many(self, embedder_id: str, items: dict[str, np.ndarray]) -> None:
+        """Store vectors (committed at once, so a later crash keeps them)."""
+        with self._connect() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(embedder_id, h, v.astype(np.float32).tobytes()) for h, v in items.items()],
+            )
+        db.close()
