@@ -23,6 +23,7 @@ from pathlib import Path
 
 from qa.errors import EvalSetError
 from qa.evaluation import EvalItem, LoadNote
+from qa.inputs import MAX_QUESTION_CHARS
 from qa.text import content_hash
 from qa.types import Article, Document, Segment
 
@@ -182,6 +183,9 @@ class _Reader:
             reason = f"field 'question' must be a string, got {_kind(question)}"
         elif not question.strip():
             reason = "empty question"
+        elif len(question.strip()) > MAX_QUESTION_CHARS:
+            # the assistant refuses such a question; scoring it would abort the whole run
+            reason = f"question is {len(question.strip())} characters; Xunda accepts at most {MAX_QUESTION_CHARS}"
         answers, unanswerable, why = _answers(qa)
         reason = reason or why
         if reason:

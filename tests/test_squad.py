@@ -73,6 +73,15 @@ def test_trial_file_with_empty_questions_lists_them_and_goes_on(tmp_path):
     assert len(loaded.docs) == 2  # both paragraphs are still indexed
 
 
+def test_a_question_the_assistant_would_refuse_is_listed_not_fatal(tmp_path):
+    long_question = "国家统计局发布的数据中，" * 60 + "制造业PMI是多少？"
+    path = squad_file(tmp_path, "long.json", [{"id": "LONG", "question": long_question, "answers": [ans("50.6%", 39)]},
+                                              {"id": "OK", "question": "5月PMI是多少？", "answers": [ans("50.6%", 39)]}], [])
+    loaded = read_squad(path)
+    assert [i.id for i in loaded.items] == ["OK"]
+    assert "at most 500" in loaded.unscoreable[0].reason and loaded.unscoreable[0].id == "LONG"
+
+
 def test_squad2_unanswerable_in_every_spelling(tmp_path):
     loaded = read_squad(squad2_file(tmp_path))
     by_id = {i.id: i for i in loaded.items}
