@@ -74,3 +74,11 @@ def test_training_smoke_run_learns_and_exports(tmp_path):
     for name in ("reader-fp32.npz", "reader-int8.npz"):
         net = ReaderNetwork(out / name)
         assert net.max_len == 64 and net.meta["frozen"] == 11
+
+
+def test_held_out_articles_are_a_stable_share():
+    ids = [f"TRAIN_{i}" for i in range(4000)]
+    kept = [a for a in ids if train_reader.held_out(a, 0.08)]
+    assert 0.06 < len(kept) / len(ids) < 0.10
+    assert kept == [a for a in ids if train_reader.held_out(a, 0.08)]  # same split on every machine
+    assert not any(train_reader.held_out(a, 0.0) for a in ids)
