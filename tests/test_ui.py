@@ -3,6 +3,7 @@ auth parsing, and the /chat API driven through gradio_client against an in-proce
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import socket
 from contextlib import contextmanager
@@ -85,12 +86,21 @@ def test_rewritten_follow_up_is_shown():
     assert "理解为" not in render_answer(ans, asked="5月份小型企业PMI是多少？")
 
 
-def test_abstention_says_so_and_lists_closest_passages():
-    ans = Answer(question="火星上有几座城市？", text="", confidence=0.1, abstained=True,
-                 sources=(source(passage="第一段" * 200), source(title="另一篇", passage="第二段")))
+def test_abstention_is_one_line_and_three_short_snippets_with_the_question_words_marked():
+    long = ("该市今年计划新建城市公园12座，" * 3 + "其中滨江公园占地120公顷，是全市最大的公园，"
+            + "预计明年5月建成开放。" * 4)
+    sources = (source(passage=long), source(title="", paths=("/up/无题.txt",), passage="公园绿地面积继续增加。"),
+               source(title="第三篇", passage="城市绿道总长达到300公里。"), source(title="第四篇", passage="不显示"))
+    ans = Answer(question="滨江公园占地多少公顷？", text="", confidence=0.1, abstained=True, sources=sources)
     html = render_answer(ans)
-    assert ABSTAIN_TEXT in html and "最接近的段落" in html
-    assert html.count("<li>") == 2 and "另一篇" in html and "…" in html  # long passage cut
+    assert "已收录的文章中没有这个问题的答案" in html and ABSTAIN_TEXT not in html
+    assert html.count("<details") == 3 and "第四篇" not in html  # the closest three only
+    summary = html.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    visible = re.sub(r"<[^>]+>", "", summary)
+    assert len(visible) <= 82 and visible.endswith("…") and "预计明年5月建成开放。预计" not in visible
+    # the snippet is where the question's words are, and marks them
+    assert re.search("<mark>滨江(公园)?</mark>", summary) and "<mark>占地</mark>" in summary
+    assert "《无题.txt》" in html and "无标题" not in html  # an untitled article shows its file
     assert answer_plain(ans) == ABSTAIN_TEXT
 
 
@@ -118,10 +128,13 @@ def test_upload_report_lists_counts_and_skipped_files_with_reasons():
 
     report = IngestReport(files=2, documents_added=1, documents_unchanged=0, documents_replaced=0,
                           articles=7, articles_found=2, duplicates_merged=1, chunks=30, embedded=3,
-                          skipped=(InputError("/up/坏<文件>.pdf", "no text layer"),), seconds=0.4)
+                          skipped=(InputError("/up/坏<文件>.pdf", "the PDF has no text layer (a scan?); "
+                                                                 "OCR it first or convert it to .txt"),),
+                          seconds=0.4)
     html = render_report(report, ["a.exe：不支持的文件类型"])
     assert "找到文章 2 篇" in html and "合并重复 1 篇" in html
-    assert "跳过 2 个文件" in html and "坏&lt;文件&gt;.pdf：no text layer" in html
+    assert "跳过 2 个文件" in html and "<code>坏&lt;文件&gt;.pdf</code>：PDF 里没有文字层" in html
+    assert "OCR" not in html
     assert "a.exe" in html
 
 
@@ -129,7 +142,12 @@ def test_upload_report_lists_counts_and_skipped_files_with_reasons():
 def test_question_from_sentence_asks_for_the_quantity():
     assert question_from_sentence("今年前4个月，全市新增就业岗位1.2万个，同比增长8%。") \
         == "全市新增就业岗位多少万个？"
-    assert question_from_sentence("6月3日，该县共接待游客30多万人次。") == "6月3日，该县共接待游客多少万人次？"
+    assert question_from_sentence("6月3日，江南县共接待游客30多万人次。") == "6月3日，江南县共接待游客多少万人次？"
+    # self-contained: a leading connective is dropped, a pronoun or a missing subject makes none
+    assert question_from_sentence("也就是说，游客在江南的人均消费近1500元。") == "游客在江南的人均消费多少元？"
+    assert question_from_sentence("6月3日，该县共接待游客30多万人次。") is None
+    assert question_from_sentence("他们今年共捐款30万元。") is None
+    assert question_from_sentence("今年一季度实现进出口总额87.1亿元。") is None
     # no subject of its own ("比上月…"), two numbers, or only dates: no question
     assert question_from_sentence("比上月回落0.2个百分点。") is None
     assert question_from_sentence("甲乙两地气温分别为21℃和25℃。") is None
@@ -147,16 +165,18 @@ def seed_assistant(tmp_path_factory):
         yield build_seed_assistant(folder)
 
 
-def test_examples_are_computed_from_the_indexed_articles(seed_assistant):
-    questions = example_questions(seed_assistant.articles.values(), n=6)
-    assert len(questions) == 6 and len(set(questions)) == 6
+def test_examples_are_whole_questions_the_reader_answers_above_the_threshold(seed_assistant):
+    questions = example_questions(seed_assistant, n=6)
+    assert len(questions) >= 3 and len(set(questions)) == len(questions)
     texts = [a.text for a in seed_assistant.articles.values()]
     for q in questions:
-        assert q.endswith("？") and len(q) <= 41
-        if "多少" in q:  # the words around 多少 come from one article sentence
-            head, tail = q.rstrip("？").split("多少", 1)
-            assert any(head.split("，")[-1] in t for t in texts), q
-    assert any("PMI" in q for q in questions)
+        assert q.endswith("？") and len(q) <= 41 and "多少" in q
+        assert "主要内容" not in q and not q.startswith(("也就是说", "因此", "此外", "同时", "其中"))
+        head = q.rstrip("？").split("多少", 1)[0]
+        assert any(head.split("，")[-1] in t for t in texts), q  # the words come from an article
+        answer = seed_assistant.ask(q)
+        assert not answer.abstained and answer.confidence > seed_assistant.threshold, (q, answer)
+    assert example_questions(seed_assistant, n=2) == questions[:2]  # deterministic
 
 
 # -- session helpers, auth, upload checks ------------------------------------------------------
@@ -378,7 +398,7 @@ def test_eval_report_tab_shows_the_newest_report_or_how_to_make_one(tmp_path, se
 
     tabs = [c["props"].get("label") for c in build_app(seed_assistant, tmp_path).config["components"]
             if c.get("type") == "tabitem"]
-    assert "Eval report" in tabs
+    assert "评测报告" in tabs
     assert "qa eval --html eval/reports/latest.html" in eval_tab_html(build_app(seed_assistant, tmp_path))
     old = tmp_path / "old.html"
     old.write_text("<p>old report</p>", "utf-8")

@@ -7,11 +7,9 @@ API: `gradio_client.Client(url).predict("5月PMI是多少？", api_name="/chat")
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -26,18 +24,19 @@ from qa.errors import ConfigError, QAError  # noqa: E402
 from qa.inputs import MAX_QUESTION_CHARS, clean_question  # noqa: E402
 from qa.textrepair import repair_text  # noqa: E402
 from qa.report_html import MAKE_ONE, latest_report  # noqa: E402
+from ui import strings as S  # noqa: E402
+from ui.articles import (article_rows, count_line, file_choices, remove_file,  # noqa: E402
+                         search_rows, table_value)
 from ui.examples import example_questions  # noqa: E402
 from ui.render import (answer_parts, answer_plain, render_error, render_eval_report,  # noqa: E402
-                       render_info, render_passages, render_report, wrap)
+                       render_info, render_notice, render_passages, render_report, wrap)
+from ui.uploads import (ALLOWED_EXTENSIONS, MAX_FILE_BYTES, MAX_FILES,  # noqa: E402,F401
+                        check_uploads, ingest_uploads, store_upload)
 
 log = logging.getLogger(__name__)
 
-ALLOWED_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".jsonl", ".pdf")
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_FILES = 20
 CONCURRENCY = 4  # answers run in parallel for up to this many users; the rest wait in the queue
 STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the answer visibly builds up
-UPLOAD_DIR = "uploads"  # under the index folder: uploaded files stay readable for re-ingest
 SHOWN_CHARS = 2 * MAX_QUESTION_CHARS  # of a question echoed in the chat
 
 CSS = """
@@ -49,6 +48,10 @@ CSS = """
 .xd-passage { font-size: 0.93em; }
 .xd-info { margin: 0; padding-left: 1.2em; }
 .xd-error { color: #b91c1c; }
+.xd-notice { color: #1e3a8a; background: #eff6ff; border-radius: 6px; padding: 0.5em 0.8em; }
+.xd-closest { padding-left: 1.4em; margin: 0.2em 0; }
+.xd-closest summary { cursor: pointer; }
+.xd-near .xd-passage { margin-top: 0.3em; }
 """
 
 
@@ -74,49 +77,6 @@ def parse_auth(value: str) -> tuple[str, str]:
         raise ConfigError("auth from --auth or XUNDA_AUTH must look like user:password "
                           "(non-empty user and password separated by ':')")
     return user.strip(), password
-
-
-def check_uploads(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
-    """Split uploaded files into accepted ones and rejection messages ("name: why").
-
-    Accepted: at most MAX_FILES files, extension in ALLOWED_EXTENSIONS, 1 byte to MAX_FILE_BYTES."""
-    accepted: list[Path] = []
-    rejected: list[str] = []
-    for i, raw in enumerate(paths):
-        path = Path(raw)
-        name = path.name
-        if i >= MAX_FILES:
-            rejected.append(f"{name}：一次最多上传 {MAX_FILES} 个文件，请分批上传")
-            continue
-        if path.suffix.lower() not in ALLOWED_EXTENSIONS:
-            rejected.append(f"{name}：不支持的文件类型，请上传 {' '.join(ALLOWED_EXTENSIONS)} 文件")
-            continue
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            rejected.append(f"{name}：无法读取上传的文件（{exc.strerror}），请重新上传")
-            continue
-        if size == 0:
-            rejected.append(f"{name}：文件为空")
-        elif size > MAX_FILE_BYTES:
-            rejected.append(f"{name}：文件大小 {size / 1e6:.1f} MB 超过上限 "
-                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
-        else:
-            accepted.append(path)
-    return accepted, rejected
-
-
-def store_upload(path: Path, root: Path) -> Path:
-    """Copy an uploaded file to ROOT/<content hash>/<name> and return the copy.
-
-    The content hash keeps two different files of one name apart; the same file uploaded
-    twice lands on the same path, so the index reports it unchanged."""
-    digest = hashlib.sha1(path.read_bytes()).hexdigest()[:12]
-    target = root / digest / path.name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        shutil.copyfile(path, target)
-    return target
 
 
 def api_settings(k: int | None, threshold: float | None, reader: str | None = None) -> dict[str, Any]:
@@ -147,36 +107,16 @@ def answer_record(answer) -> dict:
     }
 
 
-def ingest_uploads(assistant, paths: Sequence[str], progress=None) -> tuple[Any, list[str]]:
-    """Check, store and ingest uploaded files: (IngestReport or None, rejection messages).
-
-    Never raises for a bad file: the checks and ingest errors become messages, and since an
-    ingest writes a new index generation atomically, a failure leaves the index as it was."""
-    accepted, rejected = check_uploads(paths)
-    if not accepted:
-        return None, rejected
-    root = Path(assistant.index_dir) / UPLOAD_DIR
-    try:
-        stored = [store_upload(p, root) for p in accepted]
-        return assistant.add([str(p) for p in stored], progress=progress), rejected
-    except QAError as exc:
-        rejected.append(str(exc))
-    except Exception:  # a bug in one upload must not end the session
-        log.exception("upload of %s failed", [p.name for p in accepted])
-        rejected.append("导入时出现内部错误，索引未改变；请检查文件后重试")
-    return None, rejected
-
-
 def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
     """The Blocks app for `assistant` (not launched): chat, passages, examples, upload, settings,
-    and a tab with the newest eval report of `reports_dir` (default eval/reports)."""
-    examples = example_questions(assistant.articles.values())
+    the articles panel, and a tab with the newest eval report of `reports_dir` (default eval/reports)."""
+    examples = example_questions(assistant)
 
     def eval_report() -> str:
         """The newest eval/reports/*.html, or how to make one."""
         return render_eval_report(latest_report(reports_dir), MAKE_ONE)
 
-    placeholder = examples[0] if examples else "输入关于已收录新闻的问题"
+    placeholder = S.EXAMPLE_PREFIX + examples[0] if examples else S.QUESTION_PLACEHOLDER
 
     def respond(message: str, history: list, k: float, threshold: float, reader: str = assistant.reader
                 ) -> Iterator[tuple[list, str, str]]:
@@ -190,17 +130,19 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
         # browser) and cut: an over-long one is refused by ask() and need not be echoed whole.
         shown = repair_text(message[:SHOWN_CHARS]) + ("…" if len(message) > SHOWN_CHARS else "")
         turns = history + [{"role": "user", "content": shown}]
-        yield turns + [{"role": "assistant", "content": wrap(["<p>正在检索…</p>"])}], "", gr.skip()
+        if not assistant.articles:  # a new archive: say how to fill it rather than "no answer"
+            yield turns + [{"role": "assistant", "content": render_notice(S.ASK_BEFORE_ARTICLES)}], "", gr.skip()
+            return
+        yield turns + [{"role": "assistant", "content": wrap([f"<p>{S.SEARCHING}</p>"])}], "", gr.skip()
         try:
             answer = assistant.ask(message, user_turns(history), k=int(k), threshold=float(threshold),
                                    reader=reader)
         except QAError as exc:
-            yield turns + [{"role": "assistant", "content": render_error(str(exc))}], "", gr.skip()
+            yield turns + [{"role": "assistant", "content": render_error(S.error_zh(exc))}], "", gr.skip()
             return
         except Exception:  # a bug must not end the session: log it, tell the user
             log.exception("answering %r failed", message)
-            yield turns + [{"role": "assistant",
-                            "content": render_error("内部错误，请换个问法或稍后再试")}], "", gr.skip()
+            yield turns + [{"role": "assistant", "content": render_error(S.INTERNAL_ERROR)}], "", gr.skip()
             return
         parts = answer_parts(answer, asked=shown)
         passages = render_passages(answer.hits)
@@ -230,59 +172,98 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
         except QAError as exc:  # gr.Error reaches the client with its message
             raise gr.Error(str(exc)) from exc
 
-    def add_files(files: list[str] | None, progress=gr.Progress()) -> tuple[str, Any, Any, None]:
-        """Ingest uploaded files; return the result line, new statistics and new examples."""
+    def refreshed(query: str = "") -> tuple:
+        """New values for everything that shows the index: welcome notice, statistics, examples,
+        the articles table, its count line and the files offered for removal."""
+        rows = article_rows(assistant)
+        shown = search_rows(rows, query)
+        return (gr.update(visible=not assistant.articles), render_info(assistant.info()),
+                gr.Dataset(samples=[[q] for q in example_questions(assistant)]),
+                table_value(shown), count_line(len(rows), len(shown), query),
+                gr.Dropdown(choices=file_choices(assistant), value=None))
+
+    def add_files(files: list[str] | None, query: str, progress=gr.Progress()) -> tuple:
+        """Ingest uploaded files; return the result line, the cleared upload box and the refreshed panels."""
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files or []]
         if not paths:
-            return render_report(None, ["请先选择要上传的文件"]), gr.skip(), gr.skip(), None
-        progress(0, desc="正在读取文件…")
+            return (render_report(None, [S.NO_FILES_CHOSEN]), gr.skip()) + (gr.skip(),) * 6
+        progress(0, desc=S.READING_FILES)
         report, rejected = ingest_uploads(
             assistant, paths,
             progress=lambda done, total: progress(done / total if total else 1.0,
-                                                  desc=f"嵌入段落 {done}/{total}"))
-        new_examples = example_questions(assistant.articles.values())
-        return (render_report(report, rejected), render_info(assistant.info()),
-                gr.Dataset(samples=[[q] for q in new_examples]), None)
+                                                  desc=S.EMBEDDING.format(done=done, total=total)))
+        return (render_report(report, rejected), None) + refreshed(query)
 
-    with gr.Blocks(title="讯答 · 新闻问答", analytics_enabled=False) as demo:
-        gr.HTML("<h1 style='margin:0'>讯答 · 新闻问答</h1>"
-                "<p style='margin:0.2em 0;color:#6b7280'>从已收录的新闻文章中摘取答案，并注明出处。</p>")
+    def search(query: str) -> tuple:
+        rows = article_rows(assistant)
+        shown = search_rows(rows, query)
+        return table_value(shown), count_line(len(rows), len(shown), query)
+
+    def pick(query: str, event: gr.SelectData):
+        """A click on a table row offers that article's file for removal."""
+        shown = search_rows(article_rows(assistant), query)
+        row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        if not isinstance(row, int) or not 0 <= row < len(shown):
+            return gr.skip()
+        return gr.Dropdown(value=shown[row].files[0])
+
+    def remove(path: str | None, query: str) -> tuple:
+        removed, message = remove_file(assistant, path)
+        notice = render_notice(message) if removed else render_error(message)
+        return (notice,) + (refreshed(query) if removed else (gr.skip(),) * 6)
+
+    empty = not assistant.articles
+    with gr.Blocks(title=S.TITLE, analytics_enabled=False) as demo:
+        gr.HTML(f"<h1 style='margin:0'>{S.TITLE}</h1>"
+                f"<p style='margin:0.2em 0;color:#6b7280'>{S.TAGLINE}</p>")
+        welcome = gr.HTML(render_notice(S.EMPTY_INDEX), visible=empty, elem_id="xd-welcome")
         with gr.Tabs():
-            with gr.Tab("问答", id="chat"):
+            with gr.Tab(S.CHAT_TAB, id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
-                        chatbot = gr.Chatbot(label="对话", elem_id="xd-chat", height=520, latex_delimiters=[],
-                                             sanitize_html=True, buttons=[], feedback_options=None,
-                                             layout="bubble")
+                        chatbot = gr.Chatbot(label=S.CHAT_LABEL, elem_id="xd-chat", height=520,
+                                             latex_delimiters=[], sanitize_html=True, buttons=[],
+                                             feedback_options=None, layout="bubble")
                         with gr.Row():
-                            msg = gr.Textbox(show_label=False, placeholder=f"例如：{placeholder}",
+                            msg = gr.Textbox(label=S.QUESTION_LABEL, show_label=False, placeholder=placeholder,
                                              elem_id="xd-question", scale=5, min_width=200, lines=1,
                                              max_lines=4, autofocus=True)
-                            send = gr.Button("提问", variant="primary", scale=1, min_width=72,
+                            send = gr.Button(S.SEND, variant="primary", scale=1, min_width=72,
                                              elem_id="xd-send")
                         example_box = gr.Dataset(components=[msg], samples=[[q] for q in examples],
-                                                 label="示例问题（点击提问）", elem_id="xd-examples",
+                                                 label=S.EXAMPLES_LABEL, elem_id="xd-examples",
                                                  samples_per_page=6)
-                        with gr.Accordion("检索到的段落", open=False, elem_id="xd-passages-box"):
+                        with gr.Accordion(S.PASSAGES_LABEL, open=False, elem_id="xd-passages-box"):
                             passages = gr.HTML(render_passages([]), elem_id="xd-passages")
                     with gr.Column(scale=2, min_width=300):
-                        with gr.Accordion("上传文章", open=True):
-                            files = gr.File(label=f"{' '.join(ALLOWED_EXTENSIONS)}；每个不超过 "
-                                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB，一次最多 {MAX_FILES} 个",
+                        with gr.Accordion(S.UPLOAD_LABEL, open=True):
+                            files = gr.File(label=S.upload_hint(" ".join(ALLOWED_EXTENSIONS),
+                                                                MAX_FILE_BYTES // (1024 * 1024), MAX_FILES),
                                             file_count="multiple", file_types=list(ALLOWED_EXTENSIONS),
                                             type="filepath", elem_id="xd-files")
-                            add = gr.Button("加入索引", variant="secondary", elem_id="xd-add")
+                            add = gr.Button(S.ADD, variant="secondary", elem_id="xd-add")
                             report = gr.HTML(elem_id="xd-report")
-                        with gr.Accordion("索引统计", open=True):
+                        with gr.Accordion(S.STATS_LABEL, open=True):
                             stats = gr.HTML(render_info(assistant.info()), elem_id="xd-stats")
-                        with gr.Accordion("设置", open=False):
-                            k = gr.Slider(1, 20, value=assistant.top_k, step=1, label="检索段落数（top-k）")
+                        with gr.Accordion(S.SETTINGS_LABEL, open=False):
+                            k = gr.Slider(1, 20, value=assistant.top_k, step=1, label=S.TOP_K_LABEL)
                             threshold = gr.Slider(0.0, 1.0, value=round(assistant.threshold, 2), step=0.01,
-                                                  label="拒答阈值（置信度低于它就不作答）")
-                            reader = gr.Radio(list(READERS), value=assistant.reader, elem_id="xd-reader",
-                                              label="阅读器（rules 规则，快；neural 神经网络）")
-            with gr.Tab("Eval report", id="eval-report") as report_tab:
-                refresh = gr.Button("刷新", size="sm", elem_id="xd-eval-refresh")
+                                                  label=S.THRESHOLD_LABEL)
+                            reader = gr.Radio(S.READER_CHOICES, value=assistant.reader, elem_id="xd-reader",
+                                              label=S.READER_LABEL)
+            with gr.Tab(S.ARTICLES_LABEL, id="articles"):
+                query = gr.Textbox(label=S.ARTICLES_SEARCH, show_label=False, placeholder=S.ARTICLES_SEARCH, elem_id="xd-article-search")
+                rows = article_rows(assistant)
+                counts = gr.HTML(count_line(len(rows), len(rows), ""), elem_id="xd-article-count")
+                table = gr.Dataframe(table_value(rows), headers=S.ARTICLES_HEADERS, interactive=False,
+                                     wrap=True, elem_id="xd-articles", max_height=480)
+                with gr.Row():
+                    chosen = gr.Dropdown(file_choices(assistant), value=None, label=S.REMOVE_CHOICE,
+                                         elem_id="xd-remove-file", scale=3)
+                    drop = gr.Button(S.REMOVE, variant="stop", elem_id="xd-remove", scale=1)
+                removed = gr.HTML(elem_id="xd-removed")
+            with gr.Tab(S.REPORT_TAB, id="eval-report") as report_tab:
+                refresh = gr.Button(S.REFRESH, size="sm", elem_id="xd-eval-refresh")
                 eval_page = gr.HTML(eval_report, elem_id="xd-eval-report")
 
         # Each reader has its own calibrated threshold: switching readers moves the slider to it.
@@ -297,9 +278,14 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
         # The chatbot's own trash button clears the talk; the passages panel follows.
         chatbot.clear(lambda: render_passages([]), None, passages, api_visibility="private",
                       queue=False)
-        # Ingests rewrite the index one at a time (Assistant.add also locks).
-        add.click(add_files, files, [report, stats, example_box, files], api_visibility="private",
-                  concurrency_limit=1)
+        index_views = [welcome, stats, example_box, table, counts, chosen]
+        # Writes (uploads, removals) change the index one at a time (Assistant also locks).
+        add.click(add_files, [files, query], [report, files] + index_views, api_visibility="private",
+                  concurrency_limit=1, concurrency_id="index-write")
+        drop.click(remove, [chosen, query], [removed] + index_views, api_visibility="private",
+                   concurrency_limit=1, concurrency_id="index-write")
+        query.change(search, query, [table, counts], api_visibility="private", queue=False)
+        table.select(pick, query, chosen, api_visibility="private", queue=False)
         # The newest report shows without a restart: read again on opening the tab or refreshing.
         refresh.click(eval_report, None, eval_page, api_visibility="private", queue=False)
         report_tab.select(eval_report, None, eval_page, api_visibility="private", queue=False)

@@ -1,17 +1,23 @@
-"""Example questions computed from the indexed articles (nothing hard-coded).
+"""Example questions computed from the indexed articles (nothing hard-coded), each one the
+current reader answers: candidates are generated, asked, and only the answered ones shown.
 
-Rule: in an article, take the first clause that states a quantity (a number that is not a
-date, time or ordinal), keep the short clauses before it in the same sentence as context,
-and replace the number by 多少: "5月份，指数为50.6%，比上月…" -> "5月份，指数为多少？".
-Articles without such a clause give "《标题》的主要内容是什么？" when more examples are needed.
+Rule: in an article, take a clause that states a quantity (a number that is not a date, time
+or ordinal), keep the short clauses before it in the same sentence as context, and replace
+the number by 多少: "5月份，指数为50.6%，比上月…" -> "5月份，指数为多少？". A question must stand
+on its own: a leading connective (也就是说、因此) is dropped, and one whose subject is a pronoun
+or a deictic word (该县、本届、其中) or is missing (比上月…, 共接待…) is not asked.
 """
 from __future__ import annotations
 
+import logging
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
+from qa.errors import QAError
 from qa.text import is_cjk, pos_cut, split_sentences
 from qa.types import Article
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 40  # longer questions do not fit an example button on a phone
 MIN_CONTEXT_CJK = 5  # the words before the number must name what is counted
@@ -25,6 +31,23 @@ _PAIRS = ("()", "（）", "“”", "‘’", "《》", "[]", "【】", "「」"
 
 
 _OPENERS = "".join(pair[0] for pair in _PAIRS)
+# Discourse connectives that tie a clause to the sentence before it; dropped from the front.
+_CONNECTIVES = ("也就是说", "换句话说", "与此同时", "另一方面", "相比之下", "具体来看", "具体而言",
+                "据悉", "据了解", "据介绍", "据统计", "数据显示", "统计显示", "记者了解到", "记者获悉", "因此", "因而", "所以", "于是", "此外", "另外",
+                "同时", "而且", "并且", "但是", "不过", "然而", "总之", "对此", "为此", "其次",
+                "首先", "最后", "而", "但", "并", "且", "也", "还", "又", "即")
+_DEICTIC = "该此这那其本他她它"  # a pronoun or "this/that/its" word points at an earlier sentence
+_PERSONAL = {"我", "我们", "你", "你们", "您", "咱们", "大家", "他", "她", "它", "他们", "她们", "它们"}
+_SETTING_TAGS = ("t", "m", "f", "q")  # time and number words before the subject: 今年一季度
+_SUBJECT_TAGS = ("n", "eng", "j", "l", "i", "b", "s", "vn", "nz", "nr", "ns", "nt")
+_APPROX_BEFORE = ("将近", "大约", "超过", "近", "约", "逾", "超")  # "近多少元" reads oddly
+_REPORTING = ("显示", "表示", "介绍", "了解到", "获悉", "指出", "称", "说")
+_LIST_NUMBER = re.compile(r"\d+\s*[大强]")  # "10大工作专班和多少个…" would ask two things
+# The reader must be sure of an example's answer, not only above the abstention threshold: a
+# shown example that is answered hesitantly teaches users to distrust right answers.
+MIN_EXAMPLE_CONFIDENCE = 0.6
+CANDIDATES_PER_ARTICLE = 4  # questions tried per article before moving on
+MAX_ASKED = 40  # questions asked to choose examples: bounds the cost on a large archive
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -61,12 +84,39 @@ def _starts_with_preposition(text: str) -> bool:
     return bool(tags) and tags[0] == "p"
 
 
+def _drop_connectives(text: str) -> str:
+    """`text` without leading discourse connectives (and the comma after them)."""
+    while True:
+        stripped = text.lstrip("，,；;：: ")
+        for word in _CONNECTIVES:
+            if stripped.startswith(word):
+                stripped = stripped[len(word):]
+                break
+        else:
+            return stripped
+        text = stripped
+
+
+def stands_alone(question: str) -> bool:
+    """True when `question` names its own subject: no pronoun or deictic word (该县、本届、其中、
+    他们) and a clause that does not open with a verb, adverb or preposition."""
+    tags = [(w, t) for w, t in pos_cut(question) if t != "x"]
+    if any(t == "r" and w[0] in _DEICTIC or w in _PERSONAL for w, t in tags):
+        return False
+    # The clause that asks must open with its subject, after any time words ("今年一季度实现…"
+    # and "最近收到…" say whose figure only in an earlier sentence).
+    head = question.rstrip("？").split("，")[-1]
+    first = next((t for w, t in pos_cut(head) if t != "x" and t[:1] not in _SETTING_TAGS
+                  and not w.isdigit()), "")
+    return first.startswith(_SUBJECT_TAGS) or first == "r"
+
+
 def _quantity(clause: str) -> re.Match | None:
     """The first number in `clause` that counts something (not a date, time or ordinal)."""
     for m in _NUMBER.finditer(clause):
         after = clause[m.end():m.end() + 1]
         before = clause[max(0, m.start() - 1):m.start()]
-        if after and after in _DATE_UNITS or before == "第":
+        if after and after in _DATE_UNITS + "大强" or before == "第":  # 十大工程 names a list
             continue
         if "," in m.group() or "，" in m.group():  # "3，5" lists two numbers: not one quantity
             continue
@@ -76,14 +126,25 @@ def _quantity(clause: str) -> re.Match | None:
 
 def question_from_sentence(sentence: str) -> str | None:
     """A 多少 question from the first quantity clause of `sentence`, or None when none fits."""
+    found = sentence_question(sentence)
+    return found[0] if found else None
+
+
+def sentence_question(sentence: str) -> tuple[str, str] | None:
+    """(question, the number it asks for) from the first quantity clause of `sentence` that
+    makes a self-contained question, or None."""
     if any(ch in _MARKUP for ch in sentence):
         return None  # markup or code in the text would make an unreadable question
-    clauses = _clauses(sentence.strip())
+    clauses = _clauses(_drop_connectives(sentence.strip()))
     for i, clause in enumerate(clauses):
         m = _quantity(clause)
         if m is None:
             continue
         head = clause[:m.start()]
+        for word in _APPROX_BEFORE:
+            if head.endswith(word) and len(head) > len(word):
+                head = head[:-len(word)]
+                break
         if head[-1:] in _OPENERS:
             continue  # a number in brackets or quotes is a code or a note, not the news
         if sum(map(is_cjk, head)) < MIN_CONTEXT_CJK or _starts_with_preposition(head):
@@ -96,12 +157,15 @@ def question_from_sentence(sentence: str) -> str | None:
         for prev in reversed(clauses[:i]):  # short context clauses such as "5月份，"
             if len(prev) + len(question) + 1 > MAX_QUESTION_CHARS or _quantity(prev):
                 break  # too long, or another quantity that would blur what is asked
+            if prev.rstrip("，,：: ").endswith(_REPORTING):
+                break  # "数据显示，" frames the fact, it is not part of it
             question = prev + question
-        question = question.strip().rstrip("，,；;：:。") + "？"
+        question = _drop_connectives(question.strip()).rstrip("，,；;：:。") + "？"
         # A second quantity left in the clause makes it ambiguous ("分别为多少和45.3%").
         if len(question) <= MAX_QUESTION_CHARS + 1 and _balanced(question) \
-                and _quantity(head + "多少" + tail) is None:
-            return question
+                and _quantity(head + "多少" + tail) is None and not _LIST_NUMBER.search(head) \
+                and stands_alone(question):
+            return question, m.group().strip()
     return None
 
 
@@ -113,33 +177,46 @@ def _body(article: Article) -> str:
     return text
 
 
-def article_question(article: Article) -> str | None:
-    """The first 多少 question that a sentence of `article` yields, or None."""
+def article_questions(article: Article) -> Iterator[tuple[str, str]]:
+    """(question, number asked for) for the sentences of `article` that make one, in order."""
     text = _body(article)
     for start, end in split_sentences(text):
-        q = question_from_sentence(text[start:end])
-        if q:
-            return q
-    return None
+        found = sentence_question(text[start:end])
+        if found:
+            yield found
 
 
-def example_questions(articles: Iterable[Article], n: int = 6) -> list[str]:
-    """Up to `n` distinct example questions, one per article, numbers first, then titles."""
+def candidate_pool(articles: Iterable[Article]) -> list[Article]:
+    """The articles to draw examples from, long ones first (short ones are notes and captions)."""
     pool = [a for a in articles if a.kind == "article" and a.text.strip()]
-    pool.sort(key=lambda a: -len(a.text))  # long articles hold the news; short ones are notes
+    return sorted(pool, key=lambda a: -len(a.text))
+
+
+def answered(assistant, question: str, number: str) -> bool:
+    """True when the assistant answers `question` with confidence at or above its threshold (and
+    MIN_EXAMPLE_CONFIDENCE), and its answer holds the number the question was made from."""
+    try:
+        answer = assistant.ask(question)
+    except QAError:
+        return False
+    return (not answer.abstained and answer.confidence >= max(assistant.threshold, MIN_EXAMPLE_CONFIDENCE)
+            and number in answer.text)
+
+
+def example_questions(assistant, n: int = 6) -> list[str]:
+    """Up to `n` distinct example questions, at most one per article, each answered by
+    `assistant` above its abstention threshold; [] for an empty index."""
     out: list[str] = []
-    for article in pool:
-        q = article_question(article)
-        if q and q not in out:
-            out.append(q)
-        if len(out) >= n:
-            return out
-    for article in pool:
-        title = " ".join(article.title.split())
-        if title and len(title) <= MAX_QUESTION_CHARS - 10:
-            q = f"《{title}》的主要内容是什么？"
-            if q not in out:
-                out.append(q)
-        if len(out) >= n:
+    asked = 0
+    for article in candidate_pool(assistant.articles.values()):
+        for question, number in list(article_questions(article))[:CANDIDATES_PER_ARTICLE]:
+            if question in out or asked >= MAX_ASKED:
+                continue
+            asked += 1
+            if answered(assistant, question, number):
+                out.append(question)
+                break
+        if len(out) >= n or asked >= MAX_ASKED:
             break
+    log.info("%d example questions from %d asked", len(out), asked)
     return out

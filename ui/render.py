@@ -7,16 +7,21 @@ article text is interpreted either).
 """
 from __future__ import annotations
 
+import re
 import time
 from html import escape
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from qa.errors import InputError
+from qa.question import analyze_question
 from qa.types import Answer, Hit, Source
+from ui import strings as S
+from ui.strings import file_name as file_label
 
-ABSTAIN_TEXT = "未在已收录的文章中找到答案"
-PASSAGE_CHARS = 220  # closest passages are cut to this many characters in the chat
+ABSTAIN_TEXT = "未在已收录的文章中找到答案"  # the API's plain-text abstention (README)
+CLOSEST_SHOWN = 3  # closest passages under an abstention: enough to judge, short on a phone
+SNIPPET_CHARS = 80  # of each closest passage, around the question's words
 
 
 def esc(text: object) -> str:
@@ -24,20 +29,14 @@ def esc(text: object) -> str:
     return escape(str(text).replace("\r", " ").replace("\n", " "), quote=True)
 
 
+def esc_code(text: str) -> str:
+    """Escaped `text` with `backticked` parts shown as <code> (the UI's messages mark code so)."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", esc(text))
+
+
 def esc_lines(text: str) -> str:
     """Escaped `text` with its line breaks kept as <br> (for panels that Markdown never sees)."""
     return "<br>".join(esc(line) for line in text.splitlines())
-
-
-def short(text: str, limit: int) -> str:
-    """`text` with whitespace runs collapsed, cut to `limit` characters with … when longer."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def file_label(path: str) -> str:
-    """The file name of a stored path (JSONL records keep their :LINE suffix)."""
-    return Path(path).name or path
 
 
 def percent(value: float) -> str:
@@ -58,7 +57,7 @@ def highlight(evidence: str, span: str, offset: int = -1) -> str:
 
 def citation(source: Source) -> str:
     """《title》 · dateline or date · file names, escaped, as one HTML line."""
-    parts = [f"《{esc(source.title)}》" if source.title else "（无标题）"]
+    parts = [heading(source.title, source.paths)]
     when = source.dateline or source.date
     if when:
         parts.append(esc(when))
@@ -66,6 +65,72 @@ def citation(source: Source) -> str:
     if files:
         parts.append("来源：" + "、".join(f"<code>{esc(f)}</code>" for f in files))
     return " · ".join(parts)
+
+
+def heading(title: str, paths: Sequence[str]) -> str:
+    """《title》, or the file name in 《》 when the article has no title, escaped."""
+    if title:
+        return f"《{esc(title)}》"
+    return f"《{esc(file_label(paths[0]))}》" if paths else S.NO_TITLE
+
+
+def question_words(question: str) -> list[str]:
+    """The content words of a question, longest first (what a snippet is centred on and marks)."""
+    words = {w for w in analyze_question(question).keywords if len(w) > 1 or not w.isascii()}
+    return sorted(words, key=len, reverse=True)
+
+
+def _marked(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of every occurrence of `words` in `text`, in order."""
+    spans = sorted({(m.start(), m.end()) for w in words if w
+                    for m in re.finditer(re.escape(w), text, re.IGNORECASE)})
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start < out[-1][1]:
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def mark_words(text: str, words: Sequence[str]) -> str:
+    """Escaped `text` with every occurrence of `words` wrapped in <mark>."""
+    out, last = [], 0
+    for start, end in _marked(text, words):
+        out.append(f"{esc(text[last:start])}<mark>{esc(text[start:end])}</mark>")
+        last = end
+    return "".join(out) + esc(text[last:])
+
+
+def snippet(text: str, words: Sequence[str], width: int = SNIPPET_CHARS) -> str:
+    """About `width` characters of `text` around where most of `words` occur, with … where cut,
+    the words marked; escaped HTML."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return mark_words(flat, words)
+    spans = _marked(flat, words)
+    best, best_count = 0, -1
+    for start, _ in spans or [(0, 0)]:
+        lo = max(0, min(start - width // 4, len(flat) - width))
+        count = len({flat[s:e].lower() for s, e in spans if lo <= s and e <= lo + width})
+        if count > best_count:
+            best, best_count = lo, count
+    cut = flat[best:best + width]
+    return ("…" if best else "") + mark_words(cut, words) + ("…" if best + width < len(flat) else "")
+
+
+def closest_passages(answer: Answer) -> str:
+    """The few passages closest to an unanswered question: each a snippet with the question's
+    words marked, which opens (HTML <details>) to its citation and whole passage."""
+    words = question_words(answer.rewritten_question or answer.question)
+    shown = answer.sources[:CLOSEST_SHOWN]
+    items = "".join(
+        f'<li><details class="xd-near"><summary>{snippet(s.passage, words)}</summary>'
+        f'<p class="xd-cite">{citation(s)}</p>'
+        f'<p class="xd-passage">{mark_words(" ".join(s.passage.split()), words)}</p></details></li>'
+        for s in shown)
+    return (f'<p class="xd-label">{S.CLOSEST.format(n=len(shown))}</p>'
+            f'<ol class="xd-closest">{items}</ol>')
 
 
 def answer_parts(answer: Answer, asked: str | None = None) -> list[str]:
@@ -77,15 +142,9 @@ def answer_parts(answer: Answer, asked: str | None = None) -> list[str]:
     if answer.rewritten_question and answer.rewritten_question.strip() != asked.strip():
         parts.append(f'<p class="xd-rewrite">理解为：{esc(answer.rewritten_question)}</p>')
     if answer.abstained or not answer.text:
-        parts.append(f'<p class="xd-abstain"><strong>{ABSTAIN_TEXT}。</strong></p>')
+        parts.append(f'<p class="xd-abstain"><strong>{S.NO_ANSWER}</strong></p>')
         if answer.sources:
-            parts.append('<p class="xd-label">最接近的段落：</p>')
-            items = "".join(
-                f"<li>{citation(s)}<br><span class=\"xd-passage\">"
-                f"{esc(short(s.passage, PASSAGE_CHARS))}</span></li>"
-                for s in answer.sources
-            )
-            parts.append(f'<ol class="xd-closest">{items}</ol>')
+            parts.append(closest_passages(answer))
         return parts
     parts.append(f'<p class="xd-answer">答案：<strong>{esc(answer.text)}</strong></p>')
     if answer.evidence:
@@ -115,7 +174,12 @@ def answer_plain(answer: Answer) -> str:
 
 def render_error(message: str) -> str:
     """An error notice (escaped), shown in the chat instead of an answer."""
-    return wrap([f'<p class="xd-error">⚠ {esc(message)}</p>'])
+    return wrap([f'<p class="xd-error">⚠ {esc_code(message)}</p>'])
+
+
+def render_notice(message: str) -> str:
+    """A neutral notice (escaped): what to do next, not an error."""
+    return wrap([f'<p class="xd-notice">{esc(message)}</p>'])
 
 
 def render_passages(hits: Iterable[Hit]) -> str:
@@ -123,20 +187,20 @@ def render_passages(hits: Iterable[Hit]) -> str:
     items = []
     for h in hits:
         when = h.dateline or h.date
-        head = f"<strong>《{esc(h.title)}》</strong>" if h.title else "<strong>（无标题）</strong>"
+        head = f"<strong>{heading(h.title, h.paths)}</strong>"
         meta = f"得分 {h.score:.3f}" + (f" · {esc(when)}" if when else "")
         files = "、".join(esc(file_label(p)) for p in h.paths)
         items.append(f'<li class="xd-hit">{head} <span class="xd-meta">{meta} · {files}</span>'
                      f'<div class="xd-passage">{esc_lines(h.text)}</div></li>')
     if not items:
-        return '<p class="xd-meta">（尚无检索结果：先提一个问题）</p>'
+        return f'<p class="xd-meta">{S.NO_HITS}</p>'
     return '<ol class="xd-hits">' + "".join(items) + "</ol>"
 
 
 def skip_reason(error: InputError) -> str:
-    """'file name: reason' for one skipped input, escaped."""
-    where = file_label(error.path) + (f":{error.line}" if error.line is not None else "")
-    return f"{esc(where)}：{esc(error.reason)}"
+    """'file name: what went wrong and what to do' for one skipped input, in Chinese, escaped."""
+    where, why = S.skip_message(error)
+    return f"<code>{esc(where)}</code>：{esc_code(why)}"
 
 
 def render_report(report, rejected: Sequence[str] = ()) -> str:
@@ -146,30 +210,26 @@ def render_report(report, rejected: Sequence[str] = ()) -> str:
     holds the upload checks' messages (already plain text, escaped here)."""
     lines: list[str] = []
     if report is not None:
-        lines.append(
-            f"已处理 {report.files} 个文件：新增文档 {report.documents_added} 篇，"
-            f"未变 {report.documents_unchanged} 篇，更新 {report.documents_replaced} 篇；"
-            f"找到文章 {report.articles_found} 篇，合并重复 {report.duplicates_merged} 篇；"
-            f"索引现有文章 {report.articles} 篇、段落 {report.chunks} 个（用时 {report.seconds:.1f} 秒）。"
-        )
+        lines.append(esc(S.ingest_summary(report)))
     skipped = [skip_reason(e) for e in (report.skipped if report is not None else ())]
-    skipped += [esc(r) for r in rejected]
+    skipped += [esc_code(r) for r in rejected]
     if skipped:
         lines.append(f"跳过 {len(skipped)} 个文件：" + "；".join(skipped))
     if not lines:
-        lines.append("没有文件被加入索引。")
+        lines.append(S.NOTHING_ADDED)
     return '<div class="xd-report">' + "<br>".join(lines) + "</div>"
 
 
 def render_info(info) -> str:
     """Index statistics (a qa.assistant.IndexInfo) as a short HTML list."""
     size_mb = info.size_bytes / 1e6
+    kind = f"<code>{esc(info.index_type)}</code>，{size_mb:.1f} MB" if info.index_type else "尚未建立"
     return (
         '<ul class="xd-info">'
         f"<li>文档：{info.documents}</li><li>文章：{info.articles}</li>"
         f"<li>段落：{info.chunks}</li><li>向量模型：<code>{esc(info.embedder)}</code>（{info.dim} 维）</li>"
-        f"<li>索引：{esc(info.index_type)}，{size_mb:.1f} MB</li>"
-        f"<li>更新于：{esc(info.updated)}</li></ul>"
+        f"<li>索引：{kind}</li>"
+        f"<li>更新于：{esc(info.updated[:16].replace('T', ' ')) or '—'}</li></ul>"
     )
 
 
@@ -177,7 +237,7 @@ def render_eval_report(path: Path | None, make_one: str) -> str:
     """The eval report page at `path` in a sandboxed frame (its filter script runs, but cannot
     reach this page), or, when there is none, the command `make_one` that writes one."""
     if path is None:
-        return (f'<p class="xd-meta">还没有评测报告（eval/reports/*.html）。生成一份：'
+        return (f'<p class="xd-meta">还没有评测报告（<code>eval/reports/*.html</code>）。生成一份：'
                 f"<code>{esc(make_one)}</code>，然后点击“刷新”。</p>")
     try:
         page = path.read_text(encoding="utf-8")
@@ -185,6 +245,6 @@ def render_eval_report(path: Path | None, make_one: str) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         return f'<p class="xd-error">无法读取评测报告 {esc(path.name)}：{esc(exc)}；重新运行 <code>{esc(make_one)}</code></p>'
     return (f'<p class="xd-meta">{esc(path.name)} · 更新于 {esc(modified)}</p>'
-            f'<iframe id="xd-eval-frame" title="eval report" sandbox="allow-scripts" '
+            f'<iframe id="xd-eval-frame" title="评测报告" sandbox="allow-scripts" '
             f'srcdoc="{escape(page, quote=True)}" '
             'style="width:100%;height:80vh;border:1px solid #e5e7eb;border-radius:4px"></iframe>')
