@@ -175,6 +175,6 @@ def test_ui_upload_gets_the_same_lock(tmp_path, fake_embedder):
     upload = write_articles(tmp_path / "up", 1, "戊") / "戊000.txt"
     with index_lock(index):
         report, rejected = ingest_uploads(assistant, [str(upload)])
-    assert report is None and any("index busy" in r for r in rejected)
+    assert report is None and any("索引正忙" in r for r in rejected)  # the page says it in Chinese
     report, rejected = ingest_uploads(assistant, [str(upload)])
     assert report.documents_added == 1 and not rejected
