@@ -78,7 +78,8 @@ def main(argv=None) -> None:
     data = json.loads(TRAIN.read_text(encoding="utf-8"))["data"]
     contexts = [p["context"] for a in data for p in a["paragraphs"]]
     tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), min_df=2, sublinear_tf=True).fit_transform(contexts)
-    share = float(NeuralReader(args.model)._load()[0].meta.get("settings", {}).get("holdout", 0.0))
+    readers = {max_len: NeuralReader(args.model, max_len=max_len) for max_len in WINDOW_TOKENS}
+    share = float(readers[None]._load()[0].meta.get("settings", {}).get("holdout", 0.0))
     picks = sample_questions(data, share, args.questions, args.seed)
     print(f"{len(picks)} questions from {'held-out' if share else 'all (in-sample)'} train articles", flush=True)
     plan = []  # per question: question, answers, (kind, passages) per reading, answerable first
@@ -103,9 +104,9 @@ def main(argv=None) -> None:
         return 100 * em / len(plan), 100 * f1 / len(plan)
 
     # 1. window length and length penalty, on the answerable readings
-    scores, readers, answerable_logits = {}, {}, {}
+    scores, answerable_logits = {}, {}
     for max_len in WINDOW_TOKENS:
-        reader = readers[max_len] = NeuralReader(args.model, max_len=max_len)
+        reader = readers[max_len]
         answerable_logits[max_len] = [reader.window_logits(q, rs[0][1]) for q, _, rs in plan]
         for pen in PENALTIES:
             scores[max_len, pen] = answered(reader, answerable_logits[max_len], pen)
