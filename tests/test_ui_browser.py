@@ -2,15 +2,20 @@
 
 Asks a seed question and a follow-up, uploads a new article and asks about it, checks that a
 script-injection article shows as text and runs nothing, and saves screenshots (desktop and a
-390px phone) under tests/artifacts/.
+390px phone) under tests/artifacts/. On a new, empty archive: the page says how to start, the
+first upload creates the index, an article is removed from the articles tab and its answer
+goes, an abstention stays compact on a phone, and the page shows no English.
 """
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.test_ui import running_server
+from tests.test_ui import free_port, running_server
+from tests.test_ui_archive import PORT_NEWS, english_words
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -72,6 +77,25 @@ def page(browser, server):
     context.close()
 
 
+@contextmanager
+def running_empty_server(folder: Path):
+    """Serve the UI for a new, empty archive folder in-process: yields (url, assistant)."""
+    from qa.assistant import Assistant
+    from qa.embedders import make_embedder
+    from ui.app import serve
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XUNDA_CACHE_DIR", str(folder / "cache"))
+        mp.delenv("XUNDA_AUTH", raising=False)
+        assistant = Assistant.open_or_empty(folder / "my-archive", make_embedder("fake"))
+        port = free_port()
+        demo = serve(assistant, host="127.0.0.1", port=port, block=False)
+        try:
+            yield f"http://127.0.0.1:{port}/", assistant
+        finally:
+            demo.close()
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -95,14 +119,15 @@ def wait_answers(page, n: int) -> None:
             const bots = document.querySelectorAll('#xd-chat [data-testid="bot"]');
             if (bots.length < n) return false;
             const t = bots[bots.length - 1].innerText;
-            return t.includes('置信度') || t.includes('未在已收录的文章中找到答案') || t.includes('⚠');
+            return t.includes('置信度') || t.includes('没有这个问题的答案') || t.includes('⚠')
+                || t.includes('还没有收录任何文章');
         }""", arg=[n])
 
 
 def upload(page, path: Path) -> str:
     """Upload `path` through the page and add it to the index; returns the result line."""
     page.locator("#xd-files input[type=file]").set_input_files(str(path))
-    page.locator("#xd-files").get_by_text(path.name[:8]).first.wait_for()
+    page.locator("#xd-files").get_by_text(path.name[:8]).filter(visible=True).first.wait_for()
     page.locator("#xd-add").click()
     report = page.locator("#xd-report")
     report.get_by_text("已处理").wait_for()
@@ -119,7 +144,7 @@ def test_ask_follow_up_and_upload(page, server, tmp_path):
 
     ask(page, "5月份大型企业PMI是多少？")
     follow = ask(page, "那小型企业呢？")
-    assert "置信度" in follow or "未在已收录的文章中找到答案" in follow
+    assert "置信度" in follow or "没有这个问题的答案" in follow
     assert page.locator('#xd-chat [data-testid="bot"]').count() == 3
     assert "理解为" in follow and "小型企业" in follow  # completed from the earlier question
     shot(page, "02_follow_up")
@@ -175,3 +200,78 @@ def test_script_injection_article_shows_as_text_and_runs_nothing(page, tmp_path)
     assert injected == {"handlers": 0, "images": 0, "scripts": 0}
     assert page.dialogs == []
     shot(page, "05_injection_as_text")
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    with running_empty_server(tmp_path_factory.mktemp("ui_browser_empty")) as (url, assistant):
+        yield url, assistant
+
+
+def visible_english(page) -> set[str]:
+    """ASCII words in the page's visible text outside code, file names and the model name
+    (the footer is Gradio's own, translated by Gradio)."""
+    body = page.evaluate("""() => {
+        const clone = document.body.cloneNode(true);
+        clone.querySelectorAll('footer, code, script, style').forEach(e => e.remove());
+        return clone.innerHTML;
+    }""")
+    return set(english_words(body, {"fake", "hash-256", "fake:hash-256"}))
+
+
+def test_new_archive_upload_ask_remove_and_compact_abstention_on_a_phone(browser, empty_server, tmp_path):
+    url, assistant = empty_server
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url, wait_until="networkidle")
+    assert "还没有收录文章" in page.locator("#xd-welcome").inner_text()
+    assert "还没有收录任何文章" in ask(page, "首届江南茶文化节有多少家茶企参展？")
+    assert visible_english(page) == set()
+    shot(page, "06_new_archive")
+
+    tea, port = tmp_path / "茶文化节.txt", tmp_path / "宁波港.txt"
+    tea.write_text(NEWS, "utf-8")
+    port.write_text(PORT_NEWS, "utf-8")
+    assert "找到文章 1 篇" in upload(page, tea)
+    assert "找到文章 1 篇" in upload(page, port)
+    page.locator("#xd-welcome").wait_for(state="hidden")
+    assert "356" in ask(page, "首届江南茶文化节有多少家茶企参展？")
+    assert "1200万标准箱" in ask(page, "宁波舟山港前5个月完成集装箱吞吐量多少？")
+
+    page.get_by_role("tab", name="已收录的文章").click()
+    search = page.locator("#xd-article-search").locator("textarea, input").first
+    search.fill("宁波")
+    page.locator("#xd-article-count").get_by_text("显示 1 篇").wait_for()
+    assert "宁波港集装箱吞吐量创新高" in page.locator("#xd-articles").inner_text()
+    # Gradio renders each cell twice (a hidden copy measures widths): click the one shown.
+    page.locator("#xd-articles").get_by_text("宁波港集装箱吞吐量创新高").filter(visible=True).first.click()
+    chosen = page.locator("#xd-remove-file").locator("input").first
+    page.wait_for_function("() => document.querySelector('#xd-remove-file input').value.includes('宁波港.txt')")
+    assert "宁波港.txt" in chosen.input_value()
+    page.locator("#xd-remove").click()
+    page.locator("#xd-removed").get_by_text("已删除 宁波港.txt").wait_for()
+    shot(page, "07_article_removed")
+    assert len(assistant.articles) == 1
+
+    page.get_by_role("tab", name="问答").click()
+    gone = ask(page, "宁波舟山港前5个月完成集装箱吞吐量多少？")
+    assert "没有这个问题的答案" in gone and "置信度" not in gone
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    abstain = ask(page, "火星上有几座城市？")
+    assert "没有这个问题的答案" in abstain
+    last = page.locator('#xd-chat [data-testid="bot"]').last
+    last.locator("details").first.wait_for()  # the snippets render after the message's first line
+    assert 1 <= last.locator("details").count() <= 3
+    height = last.bounding_box()["height"]
+    assert height < 844, f"the abstention is {height}px high: more than a phone screen"
+    last.locator("summary").first.click()  # a snippet opens to its whole passage
+    last.locator("details[open] .xd-passage").first.wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"page is {width}px wide on a 390px phone screen"
+    shot(page, "08_abstention_phone")
+    assert visible_english(page) == set() and dialogs == []
+    context.close()

@@ -301,7 +301,8 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, share:
     demo.launch(server_name=host, server_port=port, share=share, auth=auth,
                 auth_message="讯答：请登录" if auth else None, prevent_thread_lock=True,
                 max_file_size=MAX_FILE_BYTES, css=CSS, footer_links=["api"], ssr_mode=False,
-                show_error=False, quiet=True, inbrowser=False)
+                show_error=False, quiet=True, inbrowser=False,
+                i18n=gr.I18n(**{locale: S.GRADIO_STRINGS for locale in ("zh-CN",)}))
     if block is False:
         return demo
     print(f"讯答 running on {demo.local_url}" + (f" and {demo.share_url}" if demo.share_url else "")

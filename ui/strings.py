@@ -149,6 +149,12 @@ _CONFIG: tuple[tuple[str, str], ...] = (
 )
 
 
+# Gradio's own frontend strings that its Chinese locale lacks (it falls back to English): the
+# status its screen-reader line announces while an answer waits for a worker, runs and ends.
+GRADIO_STRINGS = {"status.queue_position": "排队中：第 {position} 位，共 {size} 位",
+                  "common.complete": "完成", "common.progress": "进度"}
+
+
 def error_zh(exc: QAError) -> str:
     """A library error as a Chinese message that says what to do."""
     text = str(exc)
