@@ -301,6 +301,12 @@ class Assistant:
                                                 max_len=calibration.max_len), calibration)
             return self._neural
 
+    def use_neural_reader(self, reader, calibration) -> None:
+        """Answer `reader="neural"` questions with this NeuralReader and Calibration from now on
+        (another model file, int8 products, other decoding settings; used by bench/)."""
+        with self._reader_lock:
+            self._neural = (reader, calibration)
+
     def warm_up(self) -> threading.Thread:
         """Build the lazily loaded English->Chinese dictionary in a background thread (about
         2 s), so that the first English question of a served chat does not wait for it."""

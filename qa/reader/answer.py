@@ -33,6 +33,9 @@ class Calibration:
     threshold: float
     length_penalty: float = 0.0
     max_len: int | None = None
+    # Read the two best passages first and stop there when their reading is at least this
+    # confident (None: always read every passage); chosen by bench/ask_speed.py's sweep.
+    early_confidence: float | None = None
 
     def confidence(self, features: dict[str, float]) -> float:
         z = self.intercept + sum(c * features[f] for c, f in zip(self.coef, FEATURES))
@@ -49,8 +52,12 @@ def load_calibration(path: Path = CALIBRATION) -> Calibration:
         if penalty < 0:
             raise ValueError(f"length_penalty {penalty} is negative")
         max_len = data.get("max_len")
+        early = data.get("early_confidence")
+        if early is not None and not 0.0 <= float(early) <= 1.0:
+            raise ValueError(f"early_confidence {early} is not in [0, 1]")
         return Calibration(tuple(float(c) for c in data["coef"]), float(data["intercept"]), float(data["threshold"]),
-                           penalty, int(max_len) if max_len is not None else None)
+                           penalty, int(max_len) if max_len is not None else None,
+                           float(early) if early is not None else None)
     except FileNotFoundError as exc:
         raise ModelFileError(str(path), "the reader calibration file is missing") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -82,7 +89,13 @@ def neural_answer(question: str, hits: Sequence[Hit], reader, calibration: Calib
     """The reader's best span over the hits as an Answer, or an abstention with the closest passages."""
     hits = tuple(hits)
     asked = reader_question(rewritten_question or question, analysis)
-    result = reader.read(asked, [h.chunk.text for h in hits])
+    passages = [h.chunk.text for h in hits]
+    if calibration.early_confidence is None:
+        result = reader.read(asked, passages)
+    else:
+        early = calibration.early_confidence
+        result = reader.read_until(asked, passages,
+                                   lambda reading: calibration.confidence(reading_features(reading)) >= early)
     conf = calibration.confidence(reading_features(result))
     answer_type = analysis.answer_type if analysis else ""
     if not result.spans or conf < threshold:

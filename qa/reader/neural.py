@@ -5,9 +5,9 @@ Light constructor, lazy model loading, one typed method (`read`). Thread-safe af
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -85,6 +85,25 @@ class NeuralReader:
         if not passages or not question.strip():
             return ReaderResult(question, (), float("inf"), 0)
         return self.decode(question, passages, self.window_logits(question, passages))
+
+    def read_until(self, question: str, passages: Sequence[str], enough: Callable[[ReaderResult], bool],
+                   first: int = 2) -> ReaderResult:
+        """Like `read`, but reads the `first` passages alone and stops there when `enough` of
+        that reading says so; otherwise reads the rest too and decodes all windows together
+        (the first passages are not read twice). Passages are expected best first."""
+        passages = list(passages)
+        if not passages or not question.strip():
+            return ReaderResult(question, (), float("inf"), 0)
+        if first < 1:
+            raise ConfigError(f"first must be >= 1 passage, got {first}")
+        head = self.window_logits(question, passages[:first])
+        early = self.decode(question, passages[:first], head)
+        if len(passages) <= first or enough(early):
+            return early
+        tail = self.window_logits(question, passages[first:])
+        merged = WindowLogits(head.windows + tuple(replace(w, passage=w.passage + first) for w in tail.windows),
+                              head.starts + tail.starts, head.ends + tail.ends)
+        return self.decode(question, passages, merged)
 
     def window_logits(self, question: str, passages: Sequence[str]) -> WindowLogits:
         """Run the network over every question + passage window (the costly half of `read`)."""

@@ -6,7 +6,7 @@ import pytest
 
 from qa import Assistant
 from qa.errors import ConfigError, ModelFileError
-from qa.reader.answer import FEATURES, evidence_sentence, load_calibration, reading_features
+from qa.reader.answer import CALIBRATION, FEATURES, evidence_sentence, load_calibration, reading_features
 from qa.store import EmbeddingCache
 from qa.types import ReaderResult
 
@@ -118,3 +118,15 @@ def test_reader_switch_per_question_and_from_the_cli(neural, tmp_path):
 def test_english_question_read_through_its_chinese_bridge(neural):
     a = neural.ask("How many levels was the maximum wind force of typhoon Bailu when it made landfall?")
     assert not a.abstained and "12级" in a.text
+
+
+def test_calibration_carries_the_early_stop_confidence(tmp_path):
+    data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({**data, "early_confidence": 0.8}), encoding="utf-8")
+    assert load_calibration(path).early_confidence == 0.8
+    path.write_text(json.dumps({**data, "early_confidence": 1.5}), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="early_confidence 1.5"):
+        load_calibration(path)
+    path.write_text(json.dumps({k: v for k, v in data.items() if k != "early_confidence"}), encoding="utf-8")
+    assert load_calibration(path).early_confidence is None  # older files read every passage

@@ -82,3 +82,25 @@ def test_eval_gold_paragraph_cli(tmp_path):
     assert {q["id"] for q in data["questions"]} == {"q1", "q2"}
     r = CliRunner().invoke(app, ["eval", "--gold-paragraph"], catch_exceptions=False)
     assert r.exit_code == 1 and "--squad" in r.output
+
+
+def test_read_until_stops_after_the_first_passages_only_when_told(reader):
+    question = "台风登陆时中心附近最大风力有几级？"
+    passages = [PASSAGE, "今年夏天雨水偏多。", "部分航班取消。", "气象专家介绍，强度逐渐减弱。"]
+    full = reader.read(question, passages)
+    seen = []
+
+    def never(reading):
+        seen.append(reading.windows)
+        return False
+
+    assert reader.read_until(question, passages, never) == full  # the rest read, decoded together
+    assert seen == [reader.read(question, passages[:2]).windows]
+    early = reader.read_until(question, passages, lambda reading: True)
+    assert early == reader.read(question, passages[:2]) and early.windows < full.windows
+    assert "12级" in early.spans[0].text and PASSAGE[early.spans[0].start:early.spans[0].end] == early.spans[0].text
+    # the answer in a later passage keeps its index among all passages
+    late = reader.read_until(question, ["今年夏天雨水偏多。", "部分航班取消。", PASSAGE], never)
+    assert late.spans[0].passage == 2 and "12级" in late.spans[0].text
+    with pytest.raises(ConfigError, match="first"):
+        reader.read_until(question, passages, never, first=0)
