@@ -54,6 +54,9 @@ class Settings:
     # Share of CMRC train articles kept out of training, for calibration and decoding choices
     # made on readings the model never saw (see held_out()).
     holdout: float = 0.0
+    # Start from a trained reader file (its trained layers and head) instead of the bare backbone,
+    # e.g. to fine-tune all layers of a reader whose lower layers were frozen; "" = the backbone.
+    init: str = ""
 
 
 def held_out(article_id: str, share: float) -> bool:
@@ -276,6 +279,23 @@ def train(model, data, hidden, work: Path, s: Settings, device: str, save_every:
     return losses
 
 
+def warm_start(model, path: Path) -> int:
+    """Load a reader file's trained layers and span head into `model`; returns how many layers."""
+    import torch
+
+    from qa.reader.network import unpack_weights
+
+    arrays, meta = unpack_weights(path)
+    trained = range(int(meta["frozen"]), int(meta["layers"]))
+    for i in trained:
+        prefix = f"l{i}."
+        model.layers[i].load({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+    with torch.no_grad():
+        model.span.weight.copy_(torch.from_numpy(arrays["span.w"]))
+        model.span.bias.copy_(torch.from_numpy(arrays["span.b"]))
+    return len(trained)
+
+
 def export(model, s: Settings, out_dir: Path) -> list[Path]:
     """The trained layers and head, as float32 and as int8 with one scale per output row."""
     from qa.reader.network import pack_weights
@@ -351,7 +371,10 @@ def main(argv=None) -> None:
     kinds = np.bincount(data["kind"], minlength=4)
     log(f"{len(data['ids'])} windows: {kinds[0]} answer, {kinds[1]} other window, {kinds[2]} gap, "
         f"{kinds[3]} off-topic; mean length {data['lens'].mean():.0f}")
-    model = SpanReader(e5, s.frozen).to(args.device)
+    model = SpanReader(e5, s.frozen)
+    if s.init:
+        log(f"warm start: {warm_start(model, Path(s.init))} trained layers and the head from {s.init}")
+    model = model.to(args.device)
     model.eval()
     hidden = run_cache(model, data, args.work, args.device, args.cache_batch)
     train(model, data, hidden, args.work, s, args.device, args.save_every)

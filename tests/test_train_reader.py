@@ -74,6 +74,20 @@ def test_training_smoke_run_learns_and_exports(tmp_path):
     for name in ("reader-fp32.npz", "reader-int8.npz"):
         net = ReaderNetwork(out / name)
         assert net.max_len == 64 and net.meta["frozen"] == 11
+    # a warm start carries the trained layer and head over; the layers below stay the backbone's
+    import torch
+
+    from qa.reader.network import unpack_weights
+    from reader_torch import SpanReader
+
+    trained, _ = unpack_weights(out / "reader-fp32.npz")
+    e5 = load_e5()
+    bare, warm = SpanReader(e5, 0), SpanReader(e5, 0)
+    assert train_reader.warm_start(warm, out / "reader-fp32.npz") == 1
+    np.testing.assert_allclose(warm.layers[11].fi.weight.detach().numpy(), trained["l11.fi.w"])
+    np.testing.assert_allclose(warm.span.weight.detach().numpy(), trained["span.w"])
+    assert torch.equal(warm.layers[10].fi.weight, bare.layers[10].fi.weight)
+    assert not torch.equal(warm.layers[11].fi.weight, bare.layers[11].fi.weight)
 
 
 def test_held_out_articles_are_a_stable_share():
