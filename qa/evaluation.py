@@ -8,10 +8,13 @@ content), every question asked without its paragraph. SQuAD-like files are read 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -178,9 +181,11 @@ def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, i
              build_seconds: float | None = None, workers: int = 1) -> EvalReport:
     """Ask every question; score EM/F1 (official CMRC metric), retrieval, abstention, latency.
 
-    `workers` threads share the one (thread-safe) assistant; results keep the order of
-    `items` and are the same for any number of workers. `progress` is called from this
-    thread only, once per finished question."""
+    With `workers` > 1 the questions are answered in that many processes, each with the
+    same assistant reopened (`worker_spec`; most of answering is Python, which threads cannot
+    run at once), or in threads sharing this one when it cannot be reopened. Results keep the
+    order of `items` and are the same for any number of workers. `progress` is called from
+    this thread only, once per finished question."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers={workers!r}: give a whole number of 1 or more (--workers N)")
     threshold = getattr(assistant, "threshold", None)
@@ -191,8 +196,16 @@ def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, i
             if progress:
                 progress(i + 1, len(items))
     else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xunda-eval") as pool:
-            futures = {pool.submit(_ask_one, assistant, item, threshold): i for i, item in enumerate(items)}
+        spec = assistant.worker_spec() if hasattr(assistant, "worker_spec") else None
+        if spec is not None:
+            pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start_worker, initargs=(spec, workers))
+            ask = partial(_ask_in_worker, threshold=threshold)
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xunda-eval")
+            ask = partial(_ask_one, assistant, threshold=threshold)
+        with pool:
+            futures = {pool.submit(ask, item): i for i, item in enumerate(items)}
             try:
                 for done, future in enumerate(as_completed(futures), start=1):
                     results[futures[future]] = future.result()
@@ -207,6 +220,21 @@ def evaluate(assistant, items: Sequence[EvalItem], *, progress: Callable[[int, i
         metrics["threshold"] = round(float(threshold), 4)
     metrics["workers"] = workers
     return EvalReport(metrics, tuple(results))
+
+
+_worker_assistant = None  # in a worker process: the assistant it answers with
+
+
+def _start_worker(spec, workers: int) -> None:
+    """A worker process: share the cores among the workers, then reopen the assistant."""
+    global _worker_assistant
+    # Before the embedder's engine loads: each process's OpenMP team gets its share of cores.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
+    _worker_assistant = spec.open()
+
+
+def _ask_in_worker(item: EvalItem, threshold: float | None) -> QuestionResult:
+    return _ask_one(_worker_assistant, item, threshold)
 
 
 def _ask_one(assistant, item: EvalItem, threshold: float | None) -> QuestionResult:

@@ -131,6 +131,26 @@ def test_two_workers_give_the_same_results_as_one_in_order(seed_assistant):
     assert one.metrics["threshold"] == round(seed_assistant.threshold, 4)
 
 
+def test_workers_are_processes_reopening_the_assistant_or_threads_when_it_cannot_be(seed_assistant):
+    from qa import Assistant
+    from qa.embedders import FakeEmbedder
+
+    spec = seed_assistant.worker_spec()
+    assert spec is not None and spec.embedder == "fake:256" and spec.threshold == seed_assistant.threshold
+    reopened = spec.open()
+    question = "5月PMI是多少"
+    assert reopened.ask(question) == seed_assistant.ask(question)
+    # an embedder a spec string cannot rebuild: the two workers are threads over this assistant
+    custom = FakeEmbedder()
+    custom.spec = None
+    same_index = Assistant.open(seed_assistant.index_dir, custom)
+    assert same_index.worker_spec() is None
+    items = seed_items()[:12]
+    threads, processes = evaluate(same_index, items, workers=2), evaluate(seed_assistant, items, workers=2)
+    assert [(q.prediction, q.confidence) for q in threads.questions] == \
+        [(q.prediction, q.confidence) for q in processes.questions]
+
+
 def test_eval_decides_abstention_as_ask_does_and_keeps_the_withheld_span(seed_assistant):
     items = seed_items()
     report = evaluate(seed_assistant, items, workers=2)
