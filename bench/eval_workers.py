@@ -7,7 +7,9 @@ index/default` does), answers the whole set once untimed (the English dictionary
 the question-analysis caches warm up, so neither timed run pays for them), then answers it
 with each worker count on a fresh Assistant (its query-embedding cache empty), and prints
 the wall times, the speed-up over the first count and whether the predictions (span,
-abstention, confidence) are identical. On a machine whose cores are busy with other work
+abstention, confidence) are identical. With more than one worker the questions are answered in
+worker processes that each reopen the index and load the models: their start-up is inside the
+timed run, as it is for a user. On a machine whose cores are busy with other work
 the speed-up says little: note the load beside the figures.
 """
 from __future__ import annotations
