@@ -92,9 +92,15 @@ def build_graph(layers: Sequence[dict[str, np.ndarray]], span_w: np.ndarray, spa
 
 
 def session(model, threads: int = 0):
-    """An onnxruntime CPU session for the ModelProto (threads 0 = onnxruntime's default)."""
+    """An onnxruntime CPU session for the ModelProto (threads 0 = OMP_NUM_THREADS when set, as
+    parallel eval sets it per worker process, else onnxruntime's default: every core)."""
+    import os
+
     import onnxruntime as ort
 
+    if not threads:
+        setting = os.environ.get("OMP_NUM_THREADS", "")
+        threads = int(setting) if setting.isdigit() else 0
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
