@@ -8,7 +8,7 @@ import shutil
 import socket
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -44,12 +44,14 @@ def build_seed_assistant(folder: Path):
 
 
 @contextmanager
-def running_server(folder: Path) -> Iterator[tuple[str, object]]:
-    """Serve the UI for a fresh seed index in-process on a free port: yields (url, assistant)."""
+def running_server(folder: Path, make_assistant: Callable[[Path], object] | None = None
+                   ) -> Iterator[tuple[str, object]]:
+    """Serve the UI in-process on a free port for `make_assistant(folder)` (default: a fresh
+    seed index): yields (url, assistant)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XUNDA_CACHE_DIR", str(folder / "cache"))
         mp.delenv("XUNDA_AUTH", raising=False)
-        assistant = build_seed_assistant(folder)
+        assistant = (make_assistant or build_seed_assistant)(folder)
         port = free_port()
         demo = serve(assistant, host="127.0.0.1", port=port, block=False)
         try:

@@ -8,13 +8,11 @@ goes, an abstention stays compact on a phone, and the page shows no English.
 """
 from __future__ import annotations
 
-import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.test_ui import free_port, running_server
+from tests.test_ui import running_server
 from tests.test_ui_archive import PORT_NEWS, english_words
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,23 +75,12 @@ def page(browser, server):
     context.close()
 
 
-@contextmanager
-def running_empty_server(folder: Path):
-    """Serve the UI for a new, empty archive folder in-process: yields (url, assistant)."""
+def empty_archive(folder: Path):
+    """An Assistant over a new, empty archive folder (its first upload creates the index)."""
     from qa.assistant import Assistant
     from qa.embedders import make_embedder
-    from ui.app import serve
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("XUNDA_CACHE_DIR", str(folder / "cache"))
-        mp.delenv("XUNDA_AUTH", raising=False)
-        assistant = Assistant.open_or_empty(folder / "my-archive", make_embedder("fake"))
-        port = free_port()
-        demo = serve(assistant, host="127.0.0.1", port=port, block=False)
-        try:
-            yield f"http://127.0.0.1:{port}/", assistant
-        finally:
-            demo.close()
+    return Assistant.open_or_empty(folder / "my-archive", make_embedder("fake"))
 
 
 def shot(page, name: str) -> None:
@@ -204,7 +191,7 @@ def test_script_injection_article_shows_as_text_and_runs_nothing(page, tmp_path)
 
 @pytest.fixture(scope="module")
 def empty_server(tmp_path_factory):
-    with running_empty_server(tmp_path_factory.mktemp("ui_browser_empty")) as (url, assistant):
+    with running_server(tmp_path_factory.mktemp("ui_browser_empty"), empty_archive) as (url, assistant):
         yield url, assistant
 
 
