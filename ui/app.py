@@ -302,7 +302,7 @@ def launch(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860, share:
                 auth_message="讯答：请登录" if auth else None, prevent_thread_lock=True,
                 max_file_size=MAX_FILE_BYTES, css=CSS, footer_links=["api"], ssr_mode=False,
                 show_error=False, quiet=True, inbrowser=False,
-                i18n=gr.I18n(**{locale: S.GRADIO_STRINGS for locale in ("zh-CN",)}))
+                i18n=gr.I18n(**{"zh-CN": S.GRADIO_STRINGS}))
     if block is False:
         return demo
     print(f"讯答 running on {demo.local_url}" + (f" and {demo.share_url}" if demo.share_url else "")
