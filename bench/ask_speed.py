@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from qa.assistant import Assistant  # noqa: E402
 from qa.evaluation import load_eval_set  # noqa: E402
 from qa.metrics import f1_score  # noqa: E402
-from qa.reader.answer import load_calibration  # noqa: E402
+from qa.reader.confidence import load_calibration  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
 
 

@@ -14,7 +14,7 @@ the product makes them, over ~300-character chunks like retrieved passages:
    readings: for windows as long as the model was trained on and for 256-token windows, the
    penalty of a small grid with the best EM + F1; the longer windows (fewer per chunk, so
    faster) are kept unless their EM + F1 is more than 2 below.
-2. Under it, a logistic regression over qa.reader.answer.FEATURES predicts "the best span is
+2. Under it, a logistic regression over qa.reader.confidence.FEATURES predicts "the best span is
    right" (F1 >= 0.5 on an answerable reading; every gap and off-topic reading is a no). The
    threshold is the confidence below which 5% of answerable readings fall, so the product
    abstains on at most 5% of answerable train readings.
@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from qa.chunking import chunk_article  # noqa: E402
 from qa.evaluation import gap_text  # noqa: E402
 from qa.metrics import em_score, f1_score  # noqa: E402
-from qa.reader.answer import CALIBRATION, FEATURES, reading_features  # noqa: E402
+from qa.question import analyze_question  # noqa: E402
+from qa.reader.confidence import CALIBRATION, FEATURES, reading_features  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
 from qa.types import Article  # noqa: E402
 
@@ -51,6 +52,22 @@ TRAIN = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_train.jso
 
 def chunks(text: str) -> list[str]:
     return [c.text for c in chunk_article(Article("a", "d", "p", "", text))]
+
+
+def product_readings(contexts: list[str], tfidf, i: int, qa: dict) -> list[tuple[str, list[str]]]:
+    """(kind, passages) of the readings of one question over ~300-character chunks, as the
+    product reads retrieved passages: "answerable" (its paragraph and the two most similar
+    paragraphs that do not print the answer), "off-topic" (those two alone) and, when enough
+    text is left, "gap" (its paragraph with every sentence holding the answer cut, and the two)."""
+    answers = [a["text"] for a in qa["answers"]]
+    sims = (tfidf @ tfidf[i].T).toarray().ravel()
+    others = [j for j in np.argsort(-sims) if j != i and not any(a in contexts[j] for a in answers)][:2]
+    other_chunks = [c for j in others for c in chunks(contexts[j])]
+    readings = [("answerable", chunks(contexts[i]) + other_chunks), ("off-topic", other_chunks)]
+    gap = gap_text(contexts[i], answers)
+    if len(gap) >= 40:
+        readings.append(("gap", chunks(gap) + other_chunks))
+    return readings
 
 
 def sample_questions(data: list[dict], share: float, n: int, seed: int) -> list[tuple[int, dict]]:
@@ -82,17 +99,9 @@ def main(argv=None) -> None:
     share = float(readers[None]._load()[0].meta.get("settings", {}).get("holdout", 0.0))
     picks = sample_questions(data, share, args.questions, args.seed)
     print(f"{len(picks)} questions from {'held-out' if share else 'all (in-sample)'} train articles", flush=True)
-    plan = []  # per question: question, answers, (kind, passages) per reading, answerable first
-    for i, qa in picks:
-        answers = [a["text"] for a in qa["answers"]]
-        sims = (tfidf @ tfidf[i].T).toarray().ravel()
-        others = [j for j in np.argsort(-sims) if j != i and not any(a in contexts[j] for a in answers)][:2]
-        other_chunks = [c for j in others for c in chunks(contexts[j])]
-        readings = [("answerable", chunks(contexts[i]) + other_chunks), ("off-topic", other_chunks)]
-        gap = gap_text(contexts[i], answers)
-        if len(gap) >= 40:
-            readings.append(("gap", chunks(gap) + other_chunks))
-        plan.append((qa["question"], answers, readings))
+    # per question: question, answers, (kind, passages) per reading, answerable first
+    plan = [(qa["question"], [a["text"] for a in qa["answers"]], product_readings(contexts, tfidf, i, qa))
+            for i, qa in picks]
 
     def answered(reader, logits, penalty: float) -> tuple[float, float]:
         em = f1 = 0.0
@@ -122,9 +131,10 @@ def main(argv=None) -> None:
     # 2. confidence under them
     rows, labels, kinds = [], [], []
     for question, answers, readings in read:
+        analysis = analyze_question(question)
         for kind, ps, logits in readings:
             result = reader.decode(question, ps, logits, penalty)
-            feats = reading_features(result)
+            feats = reading_features(result, ps, analysis)
             right = kind == "answerable" and result.spans and f1_score(result.spans[0].text, answers) >= 0.5
             rows.append([feats[f] for f in FEATURES])
             labels.append(int(bool(right)))

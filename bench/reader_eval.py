@@ -64,7 +64,7 @@ def main(argv=None) -> None:
     docs, items = load_squad(args.file)
     paragraphs = {d.path: d.text for d, _ in docs}
     items = [it for it in items if it.answers][: args.limit or None]
-    from qa.reader.answer import load_calibration
+    from qa.reader.confidence import load_calibration
 
     calibration = load_calibration()
     penalty = calibration.length_penalty if args.length_penalty is None else args.length_penalty

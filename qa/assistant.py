@@ -107,7 +107,7 @@ READERS = ("rules", "neural")
 def default_threshold(reader: str) -> float:
     """The abstention threshold each reader's calibration chose."""
     if reader == "neural":
-        from qa.reader.answer import load_calibration
+        from qa.reader.confidence import load_calibration
 
         return load_calibration().threshold
     from qa.answer import DEFAULT_THRESHOLD
@@ -312,7 +312,7 @@ class Assistant:
         """The neural reader and its calibration, loaded on first use (about 1 s)."""
         with self._reader_lock:
             if self._neural is None:
-                from qa.reader.answer import load_calibration
+                from qa.reader.confidence import load_calibration
                 from qa.reader.neural import NeuralReader
 
                 calibration = load_calibration()

@@ -78,7 +78,7 @@ def _compare(paths: tuple[Path, Path], runs_questions: Optional[Path], as_json: 
 def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], limit: Optional[int]):
     from qa.errors import ConfigError
     from qa.evaluation import evaluate_gold_paragraph, with_load_notes
-    from qa.reader.answer import load_calibration
+    from qa.reader.confidence import load_calibration
     from qa.reader.neural import NeuralReader
     from qa.squad import read_squad
 

@@ -1,14 +1,16 @@
 """The neural reader as the Assistant's answer selector: exact spans with their sentence and
 article offsets, calibrated confidence, abstention when the article lacks the fact."""
 import json
+import math
 
 import pytest
 
 from qa import Assistant
 from qa.errors import ConfigError, ModelFileError
-from qa.reader.answer import CALIBRATION, FEATURES, evidence_sentence, load_calibration, reading_features
+from qa.reader.confidence import CALIBRATION, FEATURES, evidence_sentence, load_calibration, reading_features
+from qa.question import analyze_question
 from qa.store import EmbeddingCache
-from qa.types import ReaderResult
+from qa.types import ReaderResult, SpanPrediction
 
 ARTICLES = {
     "typhoon.txt": "台风“白鹿”登陆福建\n据中央气象台消息，今年第3号台风“白鹿”于8日14时前后在福建省漳州市东山县沿海登陆，"
@@ -28,8 +30,27 @@ def test_evidence_sentence_holds_the_span():
 
 
 def test_features_of_an_empty_reading_say_no():
-    feats = reading_features(ReaderResult("谁？", (), float("inf"), 0))
-    assert feats["margin"] == -20.0
+    feats = reading_features(ReaderResult("谁？", (), float("inf"), 0), [], analyze_question("谁？"))
+    assert feats["margin"] == -20.0 and set(feats) == set(FEATURES)
+
+
+def test_features_tell_the_answers_sentence_from_a_sentence_on_the_topic():
+    """With the fact's sentence cut, the best span sits in a sentence that states less of the
+    question than another sentence does: that is what the gap features measure."""
+    question = "今年全国夏粮总产量是多少？"
+    passage = ARTICLES["harvest.txt"].split("\n", 1)[1]
+    at = passage.index("1.49亿吨")
+    right = ReaderResult(question, (SpanPrediction(0, at, at + 6, "1.49亿吨", 9.0, -3.0),), -3.0, 1)
+    on_topic = passage.replace("今年全国夏粮总产量达到1.49亿吨，比上年增加1.5%。", "")
+    at = on_topic.index("1.38亿吨")
+    wrong = ReaderResult(question, (SpanPrediction(0, at, at + 6, "1.38亿吨", 6.0, -1.0),), -1.0, 1)
+    qa = analyze_question(question)
+    good, bad = reading_features(right, [passage], qa), reading_features(wrong, [on_topic], qa)
+    assert good["sentence_cover"] > bad["sentence_cover"]
+    assert good["better_sentence"] == 0.0
+    dated = analyze_question("2019年全国夏粮总产量是多少？")
+    assert reading_features(right, ["2020年" + passage], dated)["date_conflict"] == 1.0
+    assert reading_features(right, [passage], analyze_question("夏粮总产量比2018年增加多少？"))["numbers_missing"] == 1.0
 
 
 def test_calibration_file_errors(tmp_path):
@@ -41,7 +62,7 @@ def test_calibration_file_errors(tmp_path):
 
 
 def test_calibration_carries_the_decoders_length_penalty(tmp_path):
-    fitted = {"features": list(FEATURES), "coef": [0.1, 0.5, 0.0], "intercept": -1.0, "threshold": 0.2}
+    fitted = {"features": list(FEATURES[:3]), "coef": [0.1, 0.5, 0.0], "intercept": -1.0, "threshold": 0.2}
     (tmp_path / "old.json").write_text(json.dumps(fitted))
     assert load_calibration(tmp_path / "old.json").length_penalty == 0.0  # files fitted before the penalty
     (tmp_path / "cal.json").write_text(json.dumps({**fitted, "length_penalty": 0.15}))
@@ -49,6 +70,17 @@ def test_calibration_carries_the_decoders_length_penalty(tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps({**fitted, "length_penalty": -1}))
     with pytest.raises(ModelFileError, match="bad.json.*negative"):
         load_calibration(tmp_path / "bad.json")
+
+
+def test_calibration_uses_the_features_its_file_names(tmp_path):
+    older = {"features": list(FEATURES[:3]), "coef": [0.1, 0.5, 0.0], "intercept": -1.0, "threshold": 0.2}
+    (tmp_path / "old.json").write_text(json.dumps(older))
+    calibration = load_calibration(tmp_path / "old.json")
+    feats = dict.fromkeys(FEATURES, 0.0) | {"margin": 2.0, "window_margin": 2.0, "sentence_cover": 100.0}
+    assert calibration.confidence(feats) == pytest.approx(1 / (1 + math.exp(-(-1.0 + 0.2 + 1.0))))
+    (tmp_path / "short.json").write_text(json.dumps({**older, "coef": [0.1]}))
+    with pytest.raises(ModelFileError, match="1 coefficients for 3 features"):
+        load_calibration(tmp_path / "short.json")
 
 
 def test_unknown_reader_is_refused(tmp_path):
