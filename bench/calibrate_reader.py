@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from qa.chunking import chunk_article  # noqa: E402
 from qa.evaluation import gap_text  # noqa: E402
 from qa.metrics import em_score, f1_score  # noqa: E402
 from qa.question import analyze_question  # noqa: E402
-from qa.reader.confidence import CALIBRATION, FEATURES, reading_features  # noqa: E402
+from qa.reader.confidence import CALIBRATION, FEATURES, load_calibration, reading_features  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
 from qa.types import Article  # noqa: E402
 
@@ -54,19 +55,46 @@ def chunks(text: str) -> list[str]:
     return [c.text for c in chunk_article(Article("a", "d", "p", "", text))]
 
 
-def product_readings(contexts: list[str], tfidf, i: int, qa: dict) -> list[tuple[str, list[str]]]:
-    """(kind, passages) of the readings of one question over ~300-character chunks, as the
-    product reads retrieved passages: "answerable" (its paragraph and the two most similar
-    paragraphs that do not print the answer), "off-topic" (those two alone) and, when enough
-    text is left, "gap" (its paragraph with every sentence holding the answer cut, and the two)."""
-    answers = [a["text"] for a in qa["answers"]]
+YEAR_OR_MONTH = re.compile(r"(?<![0-9])(1[0-9]{3}|20[0-9]{2})(?=年)|(?<![0-9])(1[0-2]|[1-9])(?=月)")
+
+
+def other_period_question(question: str, context: str) -> str | None:
+    """The question asked of another year or month than its paragraph reports (the first year
+    or month it names, moved to the nearest value the paragraph never prints), or None when it
+    names none the paragraph prints: an on-topic question the paragraph cannot answer."""
+    m = YEAR_OR_MONTH.search(question)
+    if not m or m.group(0) + ("年" if m.group(1) else "月") not in context:
+        return None
+    value, unit = int(m.group(0)), "年" if m.group(1) else "月"
+    moves = (1, -1, 2, -2, 3, -3) if unit == "年" else (1, -1, 2, -2, 3, -3, 4, -4)
+    for step in moves:
+        other = value + step
+        if unit == "月" and not 1 <= other <= 12:
+            continue
+        if f"{other}{unit}" not in context:
+            return question[: m.start()] + str(other) + question[m.end():]
+    return None
+
+
+def product_readings(contexts: list[str], tfidf, i: int, qa: dict) -> list[tuple[str, str, list[str]]]:
+    """(kind, question, passages) of the readings of one question over ~300-character chunks,
+    as the product reads retrieved passages: "answerable" (its paragraph and the two most
+    similar paragraphs that do not print the answer), "off-topic" (those two alone), "gap" (its
+    paragraph with every sentence holding the answer cut, and the two) when enough text is
+    left, and "other-period" (the answerable passages asked of a year or month they do not
+    report) when the question names one."""
+    question, answers = qa["question"], [a["text"] for a in qa["answers"]]
     sims = (tfidf @ tfidf[i].T).toarray().ravel()
     others = [j for j in np.argsort(-sims) if j != i and not any(a in contexts[j] for a in answers)][:2]
     other_chunks = [c for j in others for c in chunks(contexts[j])]
-    readings = [("answerable", chunks(contexts[i]) + other_chunks), ("off-topic", other_chunks)]
+    answerable = chunks(contexts[i]) + other_chunks
+    readings = [("answerable", question, answerable), ("off-topic", question, other_chunks)]
     gap = gap_text(contexts[i], answers)
     if len(gap) >= 40:
-        readings.append(("gap", chunks(gap) + other_chunks))
+        readings.append(("gap", question, chunks(gap) + other_chunks))
+    moved = other_period_question(question, contexts[i])
+    if moved:
+        readings.append(("other-period", moved, answerable))
     return readings
 
 
@@ -87,6 +115,9 @@ def main(argv=None) -> None:
     ap.add_argument("--questions", type=int, default=400)
     ap.add_argument("--max-abstain", type=float, default=0.05)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--out", type=Path, default=CALIBRATION, help="where --write puts the calibration")
+    ap.add_argument("--keep-decoding", action="store_true",
+                    help="skip step 1: keep the shipped calibration's window length and length penalty")
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args(argv)
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -99,14 +130,14 @@ def main(argv=None) -> None:
     share = float(readers[None]._load()[0].meta.get("settings", {}).get("holdout", 0.0))
     picks = sample_questions(data, share, args.questions, args.seed)
     print(f"{len(picks)} questions from {'held-out' if share else 'all (in-sample)'} train articles", flush=True)
-    # per question: question, answers, (kind, passages) per reading, answerable first
+    # per question: question, answers, (kind, question, passages) per reading, answerable first
     plan = [(qa["question"], [a["text"] for a in qa["answers"]], product_readings(contexts, tfidf, i, qa))
             for i, qa in picks]
 
     def answered(reader, logits, penalty: float) -> tuple[float, float]:
         em = f1 = 0.0
         for (question, answers, readings), lg in zip(plan, logits):
-            spans = reader.decode(question, readings[0][1], lg, penalty).spans
+            spans = reader.decode(question, readings[0][2], lg, penalty).spans
             text = spans[0].text if spans else ""
             em += em_score(text, answers)
             f1 += f1_score(text, answers)
@@ -114,25 +145,33 @@ def main(argv=None) -> None:
 
     # 1. window length and length penalty, on the answerable readings
     scores, answerable_logits = {}, {}
-    for max_len in WINDOW_TOKENS:
+    if args.keep_decoding:
+        shipped = load_calibration()
+        max_len, penalty = shipped.max_len, shipped.length_penalty
+        readers = {max_len: readers.get(max_len) or NeuralReader(args.model, max_len=max_len)}
+        answerable_logits[max_len] = [readers[max_len].window_logits(q, rs[0][2]) for q, _, rs in plan]
+        scores[max_len, penalty] = answered(readers[max_len], answerable_logits[max_len], penalty)
+    for max_len in () if args.keep_decoding else WINDOW_TOKENS:
         reader = readers[max_len]
-        answerable_logits[max_len] = [reader.window_logits(q, rs[0][1]) for q, _, rs in plan]
+        answerable_logits[max_len] = [reader.window_logits(q, rs[0][2]) for q, _, rs in plan]
         for pen in PENALTIES:
             scores[max_len, pen] = answered(reader, answerable_logits[max_len], pen)
             print(f"windows {max_len or 'as trained'}, length penalty {pen:.2f}: "
                   f"EM {scores[max_len, pen][0]:.2f} F1 {scores[max_len, pen][1]:.2f}", flush=True)
-    best = {L: max(PENALTIES, key=lambda pen: sum(scores[L, pen])) for L in WINDOW_TOKENS}
-    trained = sum(scores[None, best[None]])
-    max_len = max((L for L in WINDOW_TOKENS if L and sum(scores[L, best[L]]) >= trained - 2.0), default=None)
-    penalty, reader = best[max_len], readers[max_len]
-    read = [(q, answers, [(rs[0][0], rs[0][1], lg)] + [(kind, ps, reader.window_logits(q, ps)) for kind, ps in rs[1:]])
-            for (q, answers, rs), lg in zip(plan, answerable_logits[max_len])]
+    if not args.keep_decoding:
+        best = {L: max(PENALTIES, key=lambda pen: sum(scores[L, pen])) for L in WINDOW_TOKENS}
+        trained = sum(scores[None, best[None]])
+        max_len = max((L for L in WINDOW_TOKENS if L and sum(scores[L, best[L]]) >= trained - 2.0), default=None)
+        penalty = best[max_len]
+    reader = readers[max_len]
+    read = [(answers, [(*rs[0], lg)] + [(kind, q, ps, reader.window_logits(q, ps)) for kind, q, ps in rs[1:]])
+            for (_, answers, rs), lg in zip(plan, answerable_logits[max_len])]
 
     # 2. confidence under them
     rows, labels, kinds = [], [], []
-    for question, answers, readings in read:
-        analysis = analyze_question(question)
-        for kind, ps, logits in readings:
+    for answers, readings in read:
+        for kind, question, ps, logits in readings:
+            analysis = analyze_question(question)
             result = reader.decode(question, ps, logits, penalty)
             feats = reading_features(result, ps, analysis)
             right = kind == "answerable" and result.spans and f1_score(result.spans[0].text, answers) >= 0.5
@@ -154,13 +193,17 @@ def main(argv=None) -> None:
                "abstain_answerable": round(float((conf[answerable] < threshold).mean()), 4),
                "abstain_gap": round(float((conf[kinds == "gap"] < threshold).mean()), 4),
                "abstain_off_topic": round(float((conf[kinds == "off-topic"] < threshold).mean()), 4),
+               "abstain_other_period": round(float((conf[kinds == "other-period"] < threshold).mean()), 4),
                "answerable_right": round(float(y[answerable].mean()), 4)}
+    if CALIBRATION.exists():  # the early-stop setting is chosen by bench/ask_speed.py, not here: keep it
+        current = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+        summary.update({k: v for k, v in current.items() if k.startswith("early_confidence")})
     print(json.dumps(summary, indent=1))
     if args.write:
-        tmp = CALIBRATION.with_suffix(".tmp")
+        tmp = args.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, CALIBRATION)
-        print(f"wrote {CALIBRATION}")
+        os.replace(tmp, args.out)
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

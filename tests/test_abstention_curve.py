@@ -21,7 +21,7 @@ CONTEXTS = [
 def test_product_readings_cut_the_fact_and_keep_the_topic():
     tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2)).fit_transform(CONTEXTS)
     qa = {"question": "今年全国夏粮总产量是多少？", "answers": [{"text": "1.49亿吨"}]}
-    readings = dict(calibrate_reader.product_readings(CONTEXTS, tfidf, 0, qa))
+    readings = {kind: ps for kind, _, ps in calibrate_reader.product_readings(CONTEXTS, tfidf, 0, qa)}
     assert set(readings) == {"answerable", "off-topic", "gap"}
     assert any("1.49亿吨" in p for p in readings["answerable"])
     assert not any("1.49亿吨" in p for p in readings["gap"] + readings["off-topic"])
@@ -38,3 +38,21 @@ def test_curve_counts_abstentions_per_kind():
     assert low["abstain_off-topic"] == 1.0 and low["answerable_f1"] == round(250 / 3, 2)
     assert high["abstain_answerable"] == round(2 / 3, 4) and high["abstain_gap"] == 1.0
     assert high["answerable_f1"] == round(100 / 3, 2)
+
+
+def test_other_period_question_asks_of_a_period_the_paragraph_does_not_report():
+    context = "2019年全国夏粮总产量达到1.42亿吨；5月份制造业PMI为50.6%，6月份为50.9%。"
+    assert calibrate_reader.other_period_question("2019年全国夏粮总产量是多少？", context) == "2020年全国夏粮总产量是多少？"
+    assert calibrate_reader.other_period_question("5月份制造业PMI是多少？", context) == "4月份制造业PMI是多少？"
+    assert calibrate_reader.other_period_question("2018年夏粮总产量是多少？", context) is None  # not the paragraph's
+    assert calibrate_reader.other_period_question("夏粮总产量是多少？", context) is None
+
+
+def test_product_readings_add_the_other_period_reading():
+    contexts = ["2019年全国夏粮总产量达到1.42亿吨，比上年增加1.5%。其中小麦产量1.31亿吨，单产每亩达到380公斤。"
+                "农业农村部负责人表示，各地抢抓农时，夏收进度快于往年，机收率超过九成。", *CONTEXTS[1:]]
+    tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2)).fit_transform(contexts)
+    qa = {"question": "2019年全国夏粮总产量是多少？", "answers": [{"text": "1.42亿吨"}]}
+    readings = {kind: (q, ps) for kind, q, ps in calibrate_reader.product_readings(contexts, tfidf, 0, qa)}
+    assert readings["other-period"][0] == "2020年全国夏粮总产量是多少？"
+    assert readings["other-period"][1] == readings["answerable"][1]
