@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 QA := $(VENV)/bin/qa
 # Seed eval gate: `make test` fails when F1 (0-100, official CMRC metric) on eval/seeds_qa.jsonl
-# drops below this; keep it just under the current score (see README).
-MIN_F1 ?= 90
+# drops below this; keep it just under the current score (see README: 83.3 since the ranker
+# learns from the train files only).
+MIN_F1 ?= 83
 
 .PHONY: run test install install-test browser index clean
 

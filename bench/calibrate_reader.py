@@ -187,7 +187,7 @@ def main(argv=None) -> None:
     summary = {"features": list(FEATURES), "coef": model.coef_[0].round(6).tolist(),
                "intercept": round(float(model.intercept_[0]), 6), "threshold": round(threshold, 6),
                "length_penalty": penalty, "max_len": max_len,
-               "fitted_on": f"{len(picks)} CMRC 2018 train questions of {where} articles (answerable, gap, off-topic readings)",
+               "fitted_on": f"{len(picks)} CMRC 2018 train questions of {where} articles (answerable, gap, off-topic and other-period readings)",
                "answerable_em_f1": {f"windows {L or 'as trained'}, penalty {pen}": [round(v, 2) for v in vs]
                                     for (L, pen), vs in scores.items()},
                "abstain_answerable": round(float((conf[answerable] < threshold).mean()), 4),

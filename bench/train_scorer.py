@@ -1,14 +1,15 @@
-"""Train and evaluate the reader's span scorer on the public pool.
+"""Train the rules reader's span scorer on the train files; report it on the dev sets (held out).
 
 Usage: python bench/train_scorer.py [--limit N] [--out qa/models/answer_scorer.json]
        then python bench/calibrate.py --write   (the confidence model depends on the scorer)
 
-For CMRC 2018 dev (simplified) and DRCD dev (traditional): every paragraph pooled into one
-bm25s index (jieba tokens of folded text); per question two settings are built: gold
-paragraph alone and open-domain top-5. Span candidates get a graded relevance from their official
-F1 with the gold answers; LightGBM lambdarank learns to order each reading's candidates (needs
-`pip install lightgbm`, a training-only dependency) and the trees are exported to JSON (no pickle).
-Prints cross-set figures (train on one set, test on the other), then trains on both.
+Data policy: the trees learn from CMRC 2018 train and XQuAD zh only; CMRC 2018 dev (simplified)
+and DRCD dev (traditional) are only scored. For every file, each file's paragraphs are pooled
+into one bm25s index (jieba tokens of folded text) and each question is read in two settings:
+gold paragraph alone and open-domain top-5. Span candidates get a graded relevance from their
+official F1 with the gold answers; LightGBM lambdarank learns to order each reading's candidates
+(needs `pip install lightgbm`, a training-only dependency) and the trees are exported to JSON
+(no pickle).
 """
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ from qa.question import analyze_question  # noqa: E402
 from qa.text import cut  # noqa: E402
 from qa.types import Chunk, Hit  # noqa: E402
 
-SETS = {
-    "cmrc": ROOT.parent / "shared/benchmarks/cmrc2018/cmrc2018_dev.json",
-    "drcd": ROOT.parent / "shared/benchmarks/drcd/DRCD_dev.json",
-}
+BENCH = ROOT.parent / "shared" / "benchmarks"
+TRAIN_SETS = {"cmrc_train": BENCH / "cmrc2018" / "cmrc2018_train.json", "xquad": BENCH / "xquad" / "xquad.zh.json"}
+HELD_OUT_SETS = {"cmrc": BENCH / "cmrc2018" / "cmrc2018_dev.json", "drcd": BENCH / "drcd" / "DRCD_dev.json"}
+SETS = {**TRAIN_SETS, **HELD_OUT_SETS}
 
 
 def load(path: Path) -> tuple[list[str], list[tuple[int, str, list[str]]]]:
@@ -260,24 +261,17 @@ def main() -> None:
     ap.add_argument("--out", default=str(A.MODEL_PATH))
     args = ap.parse_args()
     data = {n: cached_features(n, args.limit) for n in SETS}
-    report = {}
-    for tr, te in (("cmrc", "drcd"), ("drcd", "cmrc")):
-        X, y = stack(data[tr]["open"] + data[tr]["gold"])
-        scorer = train_trees(X, y, groups(data[tr]["open"] + data[tr]["gold"]))
-        print(f"trained on {tr} ({len(y)} candidates), tested on {te}:")
-        report[f"{tr}->{te}"] = {m: evaluate(scorer, data[te], m, f"{tr}->{te}") for m in ("gold", "open")}
-    every = [r for n in SETS for m in ("open", "gold") for r in data[n][m]]
+    every = [r for n in TRAIN_SETS for m in ("open", "gold") for r in data[n][m]]
     X, y = stack(every)
     scorer = train_trees(X, y, groups(every))
-    print("trained on both (in-sample):")
-    for n in SETS:
-        for m in ("gold", "open"):
-            evaluate(scorer, data[n], m, n)
+    print(f"trained on {', '.join(TRAIN_SETS)} ({len(y)} candidates); held out:")
+    report = {n: {m: evaluate(scorer, data[n], m, n) for m in ("gold", "open")} for n in HELD_OUT_SETS}
     out = Path(args.out)
     model = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    # The trees now see adjacency and anchor themselves; the confidence model depends on the
-    # scorer, so rerun bench/calibrate.py --write (and bench/tune_reader.py --write) after this.
-    model.update(scorer=scorer, report=report, adjacency_weight=0.0, anchor_weight=0.0)
+    # The trees see adjacency and anchor themselves; the confidence model depends on the scorer,
+    # so rerun bench/calibrate.py --write after this.
+    model.update(scorer=scorer, report=report, trained_on=[p.name for p in TRAIN_SETS.values()],
+                 adjacency_weight=0.0, anchor_weight=0.0)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model), encoding="utf-8")
     print(f"wrote {out}; now run bench/calibrate.py --write")

@@ -25,3 +25,15 @@ def test_exported_ranker_scores_like_lightgbm():
 
 def test_relevance_grades_exact_matches_highest():
     assert np.digitize([0.0, 0.3, 0.6, 0.9, 1.0], train_scorer.RELEVANCE_EDGES).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_the_ranker_learns_from_train_files_only():
+    """Data policy: CMRC 2018 dev and DRCD dev are evaluation sets, scored but never learnt from."""
+    import calibrate
+    import tune_reader
+
+    names = {p.name for p in train_scorer.TRAIN_SETS.values()}
+    assert names == {"cmrc2018_train.json", "xquad.zh.json"}
+    assert not names & {p.name for p in train_scorer.HELD_OUT_SETS.values()}
+    assert tune_reader.SETS == train_scorer.TRAIN_SETS
+    assert set(calibrate.SETS) == set(train_scorer.TRAIN_SETS) | set(train_scorer.HELD_OUT_SETS)
