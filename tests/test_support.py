@@ -38,7 +38,13 @@ CASES = {
 }
 
 
-# The train-file ranker (2026-12-02) answers 周明远说 for the present question; the abstention holds.
+@pytest.mark.parametrize("text, absent, present, answer", CASES.values(), ids=CASES.keys())
+def test_a_fact_the_passage_cannot_hold_is_abstained_on(text: str, absent: str, present: str, answer: str) -> None:
+    a = _ask(absent, text)
+    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
+
+
+# The train-file ranker (2026-12-02) answers 周明远说 for this one's present question.
 MISSED = {"holder_of_another_post"}
 
 
@@ -46,7 +52,5 @@ MISSED = {"holder_of_another_post"}
     pytest.param(*case, id=name, marks=[pytest.mark.xfail(reason="ranker trained on the train files only misses the span",
                                                           strict=False)] if name in MISSED else [])
     for name, case in CASES.items()])
-def test_a_fact_the_passage_cannot_hold_is_abstained_on(text: str, absent: str, present: str, answer: str) -> None:
-    a = _ask(absent, text)
-    assert a.abstained and a.confidence < DEFAULT_THRESHOLD
+def test_the_fact_the_passage_holds_is_answered(text: str, absent: str, present: str, answer: str) -> None:
     assert _ask(present, text).text == answer
