@@ -3,15 +3,17 @@
     python bench/abstention_curve.py ../shared/benchmarks/cmrc2018/cmrc2018_dev.json \
         [--questions 400] [--seed 7] [--calibration FILE ...] [--report eval/reports/FILE.json]
 
-For a sample of the file's questions, three readings each, built as bench/calibrate_reader.py
-builds them on train (~300-character chunks, as retrieval hands them over): answerable (the
-question's paragraph plus the two most similar paragraphs without the answer), gap (the same
-with every sentence holding the answer cut: on topic, fact missing) and off-topic (the two
-similar paragraphs alone), and other-period (the answerable passages asked of a year or month
-they do not report, for questions that name one). Each reading's confidence comes from each calibration file given (default:
-the shipped one; several are compared on the same readings, read with the first one's settings). Prints the curve: for a range of thresholds, the share of each kind abstained
-on and the F1 of the answerable readings' answers, with the shipped threshold's row marked.
-On CMRC 2018 dev or DRCD dev these figures are held out (never trained or tuned on).
+For a sample of the file's questions, up to four readings each, built as
+bench/calibrate_reader.py builds them on train (~300-character chunks, as retrieval hands them
+over): answerable (the question's paragraph plus the two most similar paragraphs without the
+answer), gap (the same with every sentence holding the answer cut: on topic, fact missing),
+off-topic (the two similar paragraphs alone) and other-period (the answerable passages asked of
+a year or month they do not report, for questions that name one). Each reading's confidence
+comes from each calibration file given (default: the shipped one; several are compared on the
+same readings, read with the first one's settings). Prints the curve: for a range of
+thresholds, the share of each kind abstained on and the F1 of the answerable readings'
+answers, with each calibration's own threshold marked. On CMRC 2018 dev or DRCD dev these
+figures are held out (never trained or tuned on).
 """
 from __future__ import annotations
 

@@ -5,17 +5,19 @@ CMRC 2018 train readings: the decoder's length penalty, then the confidence mode
 
 Questions come from the train file only (never dev). When the model was trained with
 `--holdout` (its file says so), they are drawn from the held-out articles, which the model never
-saw; otherwise they are in-sample and the file says that. For each question, three readings as
-the product makes them, over ~300-character chunks like retrieved passages:
-  answerable: the gold paragraph's chunks plus the chunks of the two most similar paragraphs;
-  gap:        the same, with every sentence of the gold paragraph that prints the answer cut;
-  off-topic:  the two similar paragraphs only.
+saw; otherwise they are in-sample and the file says that. For each question, up to four readings
+as the product makes them, over ~300-character chunks like retrieved passages:
+  answerable:   the gold paragraph's chunks plus the chunks of the two most similar paragraphs;
+  gap:          the same, with every sentence of the gold paragraph that prints the answer cut;
+  off-topic:    the two similar paragraphs only;
+  other-period: the answerable chunks, asked of a year or month the paragraph does not report.
 1. Window length and length penalty (subtracted per token of span length), on the answerable
    readings: for windows as long as the model was trained on and for 256-token windows, the
    penalty of a small grid with the best EM + F1; the longer windows (fewer per chunk, so
-   faster) are kept unless their EM + F1 is more than 2 below.
+   faster) are kept unless their EM + F1 is more than 2 below. `--keep-decoding` skips this and
+   keeps the shipped calibration's pair.
 2. Under it, a logistic regression over qa.reader.confidence.FEATURES predicts "the best span is
-   right" (F1 >= 0.5 on an answerable reading; every gap and off-topic reading is a no). The
+   right" (F1 >= 0.5 on an answerable reading; every other reading is a no). The
    threshold is the confidence below which 5% of answerable readings fall, so the product
    abstains on at most 5% of answerable train readings.
 Held-out figures come from bench/reader_eval.py and `qa eval` on the dev sets.
@@ -126,8 +128,12 @@ def main(argv=None) -> None:
     data = json.loads(TRAIN.read_text(encoding="utf-8"))["data"]
     contexts = [p["context"] for a in data for p in a["paragraphs"]]
     tfidf = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), min_df=2, sublinear_tf=True).fit_transform(contexts)
-    readers = {max_len: NeuralReader(args.model, max_len=max_len) for max_len in WINDOW_TOKENS}
-    share = float(readers[None]._load()[0].meta.get("settings", {}).get("holdout", 0.0))
+    # Window lengths and the penalties tried at each: --keep-decoding tries only the shipped pair.
+    shipped = load_calibration() if args.keep_decoding else None
+    grid = {shipped.max_len: (shipped.length_penalty,)} if shipped else dict.fromkeys(WINDOW_TOKENS, PENALTIES)
+    readers = {max_len: NeuralReader(args.model, max_len=max_len) for max_len in grid}
+    network = next(iter(readers.values()))._load()[0]
+    share = float(network.meta.get("settings", {}).get("holdout", 0.0))
     picks = sample_questions(data, share, args.questions, args.seed)
     print(f"{len(picks)} questions from {'held-out' if share else 'all (in-sample)'} train articles", flush=True)
     # per question: question, answers, (kind, question, passages) per reading, answerable first
@@ -145,25 +151,20 @@ def main(argv=None) -> None:
 
     # 1. window length and length penalty, on the answerable readings
     scores, answerable_logits = {}, {}
-    if args.keep_decoding:
-        shipped = load_calibration()
-        max_len, penalty = shipped.max_len, shipped.length_penalty
-        readers = {max_len: readers.get(max_len) or NeuralReader(args.model, max_len=max_len)}
-        answerable_logits[max_len] = [readers[max_len].window_logits(q, rs[0][2]) for q, _, rs in plan]
-        scores[max_len, penalty] = answered(readers[max_len], answerable_logits[max_len], penalty)
-    for max_len in () if args.keep_decoding else WINDOW_TOKENS:
+    for max_len, penalties in grid.items():
         reader = readers[max_len]
         answerable_logits[max_len] = [reader.window_logits(q, rs[0][2]) for q, _, rs in plan]
-        for pen in PENALTIES:
+        for pen in penalties:
             scores[max_len, pen] = answered(reader, answerable_logits[max_len], pen)
             print(f"windows {max_len or 'as trained'}, length penalty {pen:.2f}: "
                   f"EM {scores[max_len, pen][0]:.2f} F1 {scores[max_len, pen][1]:.2f}", flush=True)
-    if not args.keep_decoding:
-        best = {L: max(PENALTIES, key=lambda pen: sum(scores[L, pen])) for L in WINDOW_TOKENS}
+    best = {L: max(grid[L], key=lambda pen: sum(scores[L, pen])) for L in grid}
+    if shipped:
+        max_len = shipped.max_len
+    else:
         trained = sum(scores[None, best[None]])
         max_len = max((L for L in WINDOW_TOKENS if L and sum(scores[L, best[L]]) >= trained - 2.0), default=None)
-        penalty = best[max_len]
-    reader = readers[max_len]
+    penalty, reader = best[max_len], readers[max_len]
     read = [(answers, [(*rs[0], lg)] + [(kind, q, ps, reader.window_logits(q, ps)) for kind, q, ps in rs[1:]])
             for (_, answers, rs), lg in zip(plan, answerable_logits[max_len])]
 
