@@ -15,6 +15,8 @@ from qa.reader.confidence import Calibration, evidence_sentence, reading_feature
 from qa.text import is_cjk
 from qa.types import Answer, Hit
 
+EARLY_PASSAGES = 2  # passages read before the early stop may end the reading
+
 
 def reader_question(question: str, analysis: QuestionAnalysis | None) -> str:
     """What the network reads: an English question bridged to Chinese reads as its Chinese words."""
@@ -40,7 +42,8 @@ def neural_answer(question: str, hits: Sequence[Hit], reader, calibration: Calib
         result = reader.read(asked, passages)
     else:
         early = calibration.early_confidence
-        result = reader.read_until(asked, passages, lambda reading: confidence(reading, passages[:2]) >= early)
+        result = reader.read_until(asked, passages, first=EARLY_PASSAGES,
+                                   enough=lambda reading: confidence(reading, passages[:EARLY_PASSAGES]) >= early)
     conf = confidence(result, passages)
     answer_type = analysis.answer_type if analysis else ""
     if not result.spans or conf < threshold:
