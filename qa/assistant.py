@@ -22,8 +22,8 @@ from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
-from qa.store import (MANIFEST, EmbeddingCache, Manifest, check_embedder, load_search_files,
-                      read_manifest, read_state, refuse_orphaned_generations, size_on_disk)
+from qa.store import (MANIFEST, EmbeddingCache, IndexView, Manifest, check_embedder,
+                      read_manifest, refuse_orphaned_generations, size_on_disk)
 from qa.types import Answer, Article, Chunk, Hit
 
 
@@ -208,21 +208,19 @@ class Assistant:
         if self._empty_ok and not (self.index_dir / MANIFEST).exists():
             self._view = (None, {}, None)
             return
-        # Readers take no lock: a writer may switch generations and delete the old one between
-        # reading the manifest and opening its files; then the new generation is read instead.
+        # Readers take no lock: a writer may switch the manifest and delete merged segments
+        # between reading the manifest and opening their files; then the new manifest is read.
         for attempt in range(3):
             manifest = read_manifest(self.index_dir)
             check_embedder(manifest, self.embedder.id, self.embedder.dim, self.index_dir)
             try:
-                state = read_state(self.index_dir, manifest, full=False)
-                faiss_index, bm25 = load_search_files(self.index_dir, manifest)
+                view = IndexView(self.index_dir, manifest)
                 break
             except IndexStoreError:
                 if attempt == 2 or read_manifest(self.index_dir).generation == manifest.generation:
                     raise
         # Swap in one assignment so concurrent readers see the old or the new index, never a mix.
-        self._view = (manifest, state.articles, HybridRetriever(
-            state.chunks, state.articles, faiss_index, bm25, self._embed_query, self.retrieval))
+        self._view = (manifest, view.articles, HybridRetriever(view, self._embed_query, self.retrieval))
 
     def _embed_query(self, text: str):
         # Eval and the UI often embed the same question twice (retrieve, then ask); keep a few.
@@ -353,7 +351,7 @@ class Assistant:
     def chunk_counts(self) -> dict[str, int]:
         """The number of indexed passages of each article, by article id."""
         retriever = self._view[2]
-        return dict(collections.Counter(c.article_id for c in retriever.chunks)) if retriever else {}
+        return retriever.index.chunk_counts() if retriever else {}
 
     # -- writing ------------------------------------------------------------------------
     def add(self, paths: Iterable[str | Path], progress=None, wait: Wait = False) -> IngestReport:

@@ -67,11 +67,55 @@ def merge_duplicates(
     """
     if not 0.0 < threshold <= 1.0:
         raise ConfigError(f"duplicate threshold {threshold} must be in (0, 1]")
-    from datasketch import MinHash, MinHashLSH
-
     sigs = list(signatures) if signatures is not None else [signature(a.text) for a in articles]
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    parent = list(range(len(articles)))
+    kept: list[Article] = []
+    merged: list[tuple[str, str]] = []
+    for members in group_duplicates(sigs, threshold):
+        group = [articles[m] for m in members]
+        top = best_copy(group)
+        kept.append(canonical(group))
+        merged.extend((group[top].article_id, a.article_id) for i, a in enumerate(group) if i != top)
+    return DedupResult(articles=tuple(kept), merged=tuple(merged))
+
+
+def canonical(copies: Sequence[Article]) -> Article:
+    """The copy a group keeps: the longest text (ties: the earliest), with `sources` listing
+    every path any copy was seen in, in order, without repeats."""
+    paths: list[str] = []
+    for a in copies:
+        for p in a.sources or (a.path,):
+            if p not in paths:
+                paths.append(p)
+    return replace(copies[best_copy(copies)], sources=tuple(paths))
+
+
+def best_copy(copies: Sequence[Article]) -> int:
+    """Index of the longest text among `copies` (ties: the earliest)."""
+    return max(range(len(copies)), key=lambda m: (len(copies[m].text), -m))
+
+
+def band_ranges(threshold: float = DEFAULT_THRESHOLD) -> list[tuple[int, int]]:
+    """The LSH bands (start, end) of a signature for `threshold`: datasketch's own choice."""
+    from datasketch import MinHashLSH
+
+    return list(MinHashLSH(threshold=threshold, num_perm=NUM_PERM).hashranges)
+
+
+def band_keys(sig: np.ndarray, ranges: Sequence[tuple[int, int]]) -> list[int]:
+    """One signed 64-bit key per band: two signatures are LSH candidates when any key agrees."""
+    import hashlib
+
+    return [int.from_bytes(hashlib.blake2b(np.ascontiguousarray(sig[s:e], dtype=np.uint64).tobytes(),
+                                           digest_size=8).digest(), "little", signed=True)
+            for s, e in ranges]
+
+
+def group_duplicates(sigs: Sequence[np.ndarray], threshold: float = DEFAULT_THRESHOLD,
+                     ranges: Sequence[tuple[int, int]] | None = None) -> list[list[int]]:
+    """Groups of indices of near-duplicate signatures (LSH candidates confirmed by the estimated
+    Jaccard similarity, joined transitively), each ascending, ordered by first member."""
+    ranges = band_ranges(threshold) if ranges is None else ranges
+    parent = list(range(len(sigs)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -79,30 +123,15 @@ def merge_duplicates(
             i = parent[i]
         return i
 
+    buckets: dict[tuple[int, int], list[int]] = {}
     for i, sig in enumerate(sigs):
-        mh = MinHash(num_perm=NUM_PERM, seed=1, hashvalues=sig, scheme=SCHEME)
-        for key in lsh.query(mh):
-            j = int(key)
-            # LSH only proposes candidates; confirm with the signature estimate.
-            if similarity(sig, sigs[j]) >= threshold:
-                parent[find(i)] = find(j)
-        lsh.insert(str(i), mh)
-
+        for band, key in enumerate(band_keys(sig, ranges)):
+            seen = buckets.setdefault((band, key), [])
+            for j in seen:
+                if find(i) != find(j) and similarity(sig, sigs[j]) >= threshold:
+                    parent[find(i)] = find(j)
+            seen.append(i)
     groups: dict[int, list[int]] = {}
-    for i in range(len(articles)):
+    for i in range(len(sigs)):
         groups.setdefault(find(i), []).append(i)
-    kept: list[tuple[int, Article]] = []
-    merged: list[tuple[str, str]] = []
-    for members in groups.values():
-        best = max(members, key=lambda m: (len(articles[m].text), -m))
-        paths: list[str] = []
-        for m in members:
-            for p in articles[m].sources or (articles[m].path,):
-                if p not in paths:
-                    paths.append(p)
-        kept.append((min(members), replace(articles[best], sources=tuple(paths))))
-        merged.extend(
-            (articles[best].article_id, articles[m].article_id) for m in members if m != best
-        )
-    kept.sort(key=lambda t: t[0])
-    return DedupResult(articles=tuple(a for _, a in kept), merged=tuple(merged))
+    return sorted(groups.values(), key=lambda g: g[0])

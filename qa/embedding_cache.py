@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -58,3 +58,29 @@ class EmbeddingCache:
                 [(embedder_id, h, v.astype(np.float32).tobytes()) for h, v in items.items()],
             )
         db.close()
+
+
+def embed_texts(texts: Sequence[str], embedder, cache: EmbeddingCache,
+                progress: Callable[[int, int], None] | None = None,
+                batch: int = 32) -> tuple[np.ndarray, int]:
+    """Vectors for `texts` (cache first, then the embedder in batches); returns (vectors, embedded)."""
+    from qa.text import content_hash
+
+    hashes = [content_hash(t) for t in texts]
+    found = cache.get_many(embedder.id, hashes, embedder.dim)
+    todo = sorted({h: i for i, h in enumerate(hashes) if h not in found}.items(), key=lambda t: t[1])
+    total = len(todo)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, batch):
+        part = todo[start : start + batch]
+        vecs = embedder.encode_passages([texts[i] for _, i in part])
+        new = {h: v for (h, _), v in zip(part, vecs)}
+        cache.put_many(embedder.id, new)  # committed per batch: a killed run keeps its work
+        found.update(new)
+        if progress:
+            progress(min(start + batch, total), total)
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = found[h]
+    return out, total

@@ -5,7 +5,6 @@ Every retriever has one method shape: `search(query, k) -> list[Hit]`, best firs
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
@@ -31,16 +30,6 @@ def bm25_tokens(text: str) -> list[str]:
     """BM25 terms: jieba words of the folded text (simplified, NFKC, lower), minus stopwords
     and punctuation."""
     return [w for w in cut(normalize(text)) if w not in STOPWORDS and not _PUNCT.match(w)]
-
-
-def build_bm25(token_lists: Sequence[Sequence[str]]):
-    """A bm25s index (BM25 Lucene variant, k1=1.2, b=0.75) over pre-tokenised chunks."""
-    import bm25s
-
-    retriever = bm25s.BM25()
-    # bm25s needs at least one term per document; an empty chunk gets a placeholder term.
-    retriever.index([list(t) or ["\u0000"] for t in token_lists], show_progress=False)
-    return retriever
 
 
 def rrf(rankings: Sequence[Sequence[int]], k: int = 60,
@@ -75,42 +64,31 @@ class RetrievalConfig:
 
 
 class HybridRetriever:
-    """Dense (FAISS inner product) and BM25 rankings of chunks fused with RRF into Hits."""
+    """Dense (FAISS inner product) and BM25 rankings of chunks fused with RRF into Hits.
 
-    def __init__(self, chunks: Sequence[Chunk], articles: Mapping[str, Article], faiss_index,
-                 bm25, embed_query: Callable[[str], np.ndarray],
+    `index` is what holds the chunks: a qa.store.IndexView (or anything with its `chunks`,
+    `articles`, `dense(vector, depth)` and `sparse(tokens, depth)`)."""
+
+    def __init__(self, index, embed_query: Callable[[str], np.ndarray],
                  config: RetrievalConfig = RetrievalConfig()):
-        if faiss_index is not None and faiss_index.ntotal != len(chunks):
-            raise ConfigError(
-                f"vector index holds {faiss_index.ntotal} vectors for {len(chunks)} chunks: "
-                "the index is inconsistent, rebuild it with `qa ingest`"
-            )
-        self.chunks = chunks
-        self.articles = articles
-        self.faiss_index = faiss_index
-        self.bm25 = bm25
+        self.index = index
+        self.chunks: Sequence[Chunk] = index.chunks
+        self.articles: Mapping[str, Article] = index.articles
         self.embed_query = embed_query
         self.config = config
-        self._bm25_lock = threading.Lock()  # bm25s keeps per-call state on the object
 
     def dense_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
         """(row, cosine) of the `depth` nearest chunks to the query embedding."""
-        if not self.chunks or self.faiss_index is None:
+        if not len(self.chunks):
             return []
-        q = np.asarray(self.embed_query(query), dtype=np.float32).reshape(1, -1)
-        scores, rows = self.faiss_index.search(q, min(depth, len(self.chunks)))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        return self.index.dense(np.asarray(self.embed_query(query), dtype=np.float32), depth)
 
     def bm25_ranking(self, query: str, depth: int) -> list[tuple[int, float]]:
         """(row, BM25 score) of the `depth` best chunks with a positive score."""
         tokens = bm25_tokens(query)
-        if not self.chunks or self.bm25 is None or not tokens:
+        if not len(self.chunks) or not tokens:
             return []
-        with self._bm25_lock:
-            scores = self.bm25.get_scores(tokens)
-        top = np.argsort(-scores, kind="stable")[:depth]
-        return [(int(r), float(scores[r])) for r in top if scores[r] > 0]
-
+        return self.index.sparse(tokens, depth)
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The `k` best chunks for `query`, best first, with fused and per-retriever scores."""
         if k < 1:

@@ -11,11 +11,12 @@ from qa.assistant import Assistant
 from qa.cli import app
 from qa.errors import IndexCorruptError
 from qa.indexer import ingest
-from qa.integrity import BM25_FILES, check_index
+from qa.integrity import check_index
 from qa.store import EmbeddingCache, read_manifest
+from qa.store.bm25 import FILES as BM25_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("meta.sqlite", "vectors.faiss", "vectors.npy") + BM25_FILES
+FILES = ("meta.sqlite", "vectors.faiss", "vectors.npy") + tuple(f"bm25/{n}" for n in BM25_FILES)
 runner = CliRunner()
 
 
@@ -49,6 +50,12 @@ def damage(path: Path, how: str) -> None:
     path.write_bytes(bytes(data))
 
 
+def segment_of(index: Path) -> Path:
+    """The folder of the index's one segment."""
+    (entry,) = read_manifest(index).segments
+    return index / entry.name
+
+
 def qa_check(index: Path):
     return runner.invoke(app, ["check", "--index", str(index)])
 
@@ -56,13 +63,14 @@ def qa_check(index: Path):
 @pytest.mark.parametrize("how", ["truncate", "flip", "zero", "delete"])
 @pytest.mark.parametrize("name", FILES)
 def test_each_damaged_file_is_named_with_how_to_recover(index, fake_embedder, name, how):
-    path = index / read_manifest(index).generation / name
+    segment = segment_of(index)
+    path = segment / name
     damage(path, how)
     with pytest.raises(IndexCorruptError) as caught:
         check_index(index, raise_on_damage=True)
     assert caught.value.path == str(path)
     assert "mv " in str(caught.value) and "qa ingest" in str(caught.value)
-    assert [f.name for f in check_index(index).files if f.problem] == [name]
+    assert [f.name for f in check_index(index).files if f.problem] == [f"{segment.name}/{name}"]
     r = qa_check(index)
     assert r.exit_code == 7 and name in r.output and "Traceback" not in r.output
     # Opening checks sizes and what loading shows: a resized or missing file never opens.
@@ -75,7 +83,7 @@ def test_each_damaged_file_is_named_with_how_to_recover(index, fake_embedder, na
 
 
 def test_zeroed_vectors_and_a_missing_bm25_folder_do_not_open(index, built, fake_embedder):
-    gen = index / read_manifest(index).generation
+    gen = segment_of(index)
     damage(gen / "vectors.faiss", "zero")
     with pytest.raises(IndexCorruptError, match="vectors.faiss: .*not unit length"):
         Assistant.open(index, fake_embedder)
@@ -90,7 +98,7 @@ def test_zeroed_vectors_and_a_missing_bm25_folder_do_not_open(index, built, fake
 def test_a_sound_index_checks_clean(index, fake_embedder):
     result = check_index(index)
     assert result.ok and result.checksums
-    assert {f.name for f in result.files} == set(FILES)
+    assert {f.name for f in result.files} == {f"{segment_of(index).name}/{n}" for n in FILES}
     assert all(f.checksum == "ok" for f in result.files)
     r = qa_check(index)
     assert r.exit_code == 0 and "checksums recorded" in r.output
@@ -98,28 +106,8 @@ def test_a_sound_index_checks_clean(index, fake_embedder):
     assert json.loads(r.output)["ok"] is True
 
 
-def test_an_index_without_checksums_still_opens_and_is_checked(index, fake_embedder):
-    """Indexes written before checksums were recorded: what can be checked is, and the report
-    says checksums are absent."""
-    manifest = json.loads((index / "manifest.json").read_text("utf-8"))
-    for key in ("files", "sources"):
-        manifest.pop(key)
-    (index / "manifest.json").write_text(json.dumps(manifest), "utf-8")
-    assert Assistant.open(index, fake_embedder).retrieve("采购经理指数", k=1)
-    result = check_index(index)
-    assert result.ok and not result.checksums
-    assert {f.checksum for f in result.files} == {"absent"}
-    assert "checksums absent" in qa_check(index).output
-    gen = index / manifest["generation"]
-    damage(gen / "vectors.npy", "zero")  # found by loading, as no checksum can find it
-    assert [f.name for f in check_index(index).files if f.problem] == ["vectors.npy"]
-    (gen / "meta.sqlite").unlink()
-    with pytest.raises(IndexCorruptError, match="meta.sqlite: missing"):
-        Assistant.open(index, fake_embedder)
-
-
 def test_recovery_names_the_folders_the_index_was_built_from(index, built):
-    (index / read_manifest(index).generation / "meta.sqlite").unlink()
+    (segment_of(index) / "meta.sqlite").unlink()
     with pytest.raises(IndexCorruptError) as caught:
         check_index(index, raise_on_damage=True)
     corpus = built.parent / "corpus"

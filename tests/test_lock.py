@@ -66,7 +66,9 @@ def assert_sound(index: Path, fake_embedder) -> None:
     assert check_index(index).ok
     assert Assistant.open(index, fake_embedder).info().chunks == counts(index)["chunks"]
     names = {p.name for p in index.iterdir()}
-    assert not [n for n in names if ".tmp-" in n] and len([n for n in names if n.startswith("gen-")]) == 1
+    assert not [n for n in names if ".tmp-" in n]
+    assert sorted(n for n in names if n.startswith("seg-")) == \
+        sorted(e.name for e in read_manifest(index).segments)
 
 
 def test_wait_values_are_checked():

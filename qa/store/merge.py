@@ -1,0 +1,69 @@
+"""Merging segments: when to, and the merged segment's content.
+
+Like Lucene's log merge policy: the newest segments are merged once there are more than
+MAX_SEGMENTS, taking in older ones while they are not much larger than what is merged
+already, so a large old segment is rewritten rarely; a segment mostly deleted is merged (its
+deletions dropped) with everything newer. Merging copies rows, tokens and vectors: nothing
+is re-embedded or re-tokenised.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from qa.dedup import band_keys
+from qa.store.manifest import SegmentEntry
+from qa.store.segment import VECTORS, SegmentData, SegmentFile
+
+MAX_SEGMENTS = 8
+GROWTH = 4  # an older segment joins a merge while it is at most this times the merged rows
+MIN_LIVE_SHARE = 0.5
+
+
+def live_rows(entry: SegmentEntry) -> int:
+    return entry.chunks - entry.deleted_chunks
+
+
+def merge_plan(entries: Sequence[SegmentEntry]) -> int | None:
+    """The position from which the segments are to be merged into one, or None."""
+    start = None
+    if len(entries) > MAX_SEGMENTS:
+        start = MAX_SEGMENTS // 2  # down to about half the maximum
+        merged = sum(live_rows(e) for e in entries[start:])
+        while start > 0 and live_rows(entries[start - 1]) <= GROWTH * max(merged, 1):
+            start -= 1
+            merged += live_rows(entries[start])
+    dead = [i for i, e in enumerate(entries) if e.live_share < MIN_LIVE_SHARE]
+    if dead:
+        start = min([dead[0]] + ([start] if start is not None else []))
+    return start
+
+
+def merged_segment(segments: Sequence[SegmentFile], deleted_files: Sequence[set[str]],
+                   deleted_articles: Sequence[set[str]],
+                   ranges: Sequence[tuple[int, int]]) -> SegmentData:
+    """What the given segments (oldest first) hold once their deletions are dropped."""
+    data = SegmentData()
+    vectors: list[np.ndarray] = []
+    for seg, gone_files, gone_articles in zip(segments, deleted_files, deleted_articles):
+        data.files.update({f: sha for f, sha in seg.files().items() if f not in gone_files})
+        data.documents += [(f, d) for f, d in seg.documents() if f not in gone_files]
+        copies = [c for c in seg.copies() if c.file not in gone_files]
+        data.copies += copies
+        data.bands += [(band, key, c.copy_id) for c in copies
+                       for band, key in enumerate(band_keys(c.signature, ranges))]
+        kept = [(a, m) for a, m in seg.articles() if a.article_id not in gone_articles]
+        data.articles += kept
+        stored = np.load(seg.folder / VECTORS, allow_pickle=False, mmap_mode="r")
+        rows = []
+        for row, chunk, tokens in seg.chunks_of([a.article_id for a, _ in kept]):
+            rows.append(row)
+            data.chunks.append(chunk)
+            data.tokens.append(tokens)
+        vectors.append(np.asarray(stored[rows], dtype=np.float32) if rows else
+                       np.zeros((0, stored.shape[1]), np.float32))
+    if vectors:
+        data.vectors = np.concatenate(vectors)
+    return data
+

@@ -1,0 +1,270 @@
+"""One write to an index: files added or removed become one new segment plus deletions.
+
+The new segment holds the new files' documents and article copies, and a canonical article
+for every duplicate group the write touches: a group with a removed copy is re-derived from
+its surviving copies, a group a new copy joins is re-derived with it; the old canonical
+articles of those groups are marked deleted in their segments. Groups are found with the LSH
+band keys each segment stores, so a write reads only the copies it may join. The result is
+the index a clean build of the same files would give (same groups, same canonical copies).
+When there are too many segments, or one is mostly deleted, the newest ones are merged
+(qa/store/merge.py). The caller holds the index lock (qa.lock.index_lock).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qa.chunking import ChunkConfig, chunk_article
+from qa.dedup import band_keys, band_ranges, canonical, group_duplicates, signature
+from qa.embedding_cache import EmbeddingCache, embed_texts
+from qa.integrity import file_records, source_folders
+from qa.retrieval import bm25_tokens
+from qa.store.manifest import (FORMAT_VERSION, MANIFEST, Manifest, SegmentEntry, check_base,
+                               check_embedder, fsync_dir, fsync_file, fsync_tree, generation_number,
+                               now_iso, read_manifest, refuse_orphaned_generations)
+from qa.store.merge import merge_plan, merged_segment
+from qa.store.segment import SegmentData, SegmentFile, StoredCopy, write_segment
+from qa.text import content_hash
+from qa.types import Article, Document
+
+Progress = Callable[[int, int], None]  # (done, total) of chunks embedded
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Counts of the index after a write, and what the write did."""
+
+    counts: dict
+    embedded: int  # chunks embedded now (not found in the cache)
+    written: bool  # False when nothing changed and no manifest was switched
+
+
+class IndexWriter:
+    """The current index (or none yet) opened for one write; `commit` writes it."""
+
+    def __init__(self, root: Path, embedder, cache: EmbeddingCache, chunk_config: ChunkConfig,
+                 threshold: float, index_type: str | None):
+        self.root, self.embedder, self.cache = Path(root), embedder, cache
+        self.chunk_config, self.threshold, self.ranges = chunk_config, threshold, band_ranges(threshold)
+        if (self.root / MANIFEST).exists():
+            self.manifest: Manifest | None = read_manifest(self.root)
+            check_embedder(self.manifest, embedder.id, embedder.dim, self.root)
+        else:
+            refuse_orphaned_generations(self.root)
+            self.manifest = None
+        self.stored_type = self.manifest.index_type if self.manifest else "flat"
+        self.index_type = index_type or self.stored_type
+        self.entries = list(self.manifest.segments) if self.manifest else []
+        self.segments = [SegmentFile(self.root / e.name) for e in self.entries]
+        self.deleted_files = [set(e.deleted_files) for e in self.entries]
+        self.deleted_articles = [set(e.deleted_articles) for e in self.entries]
+        self.files: dict[str, tuple[str, int]] = {}  # live file -> (sha, segment position)
+        for i, seg in enumerate(self.segments):
+            self.files.update({f: (sha, i) for f, sha in seg.files().items()
+                               if f not in self.deleted_files[i]})
+        self.new = SegmentData()
+        self.removed: set[str] = set()
+
+    def close(self) -> None:
+        for seg in self.segments:
+            seg.close()
+
+    # -- what changes --------------------------------------------------------------------
+    def remove(self, file: str) -> None:
+        """Delete a live file's documents and article copies."""
+        if file in self.new.files:
+            self.new.files.pop(file)
+            self.new.documents = [(f, d) for f, d in self.new.documents if f != file]
+            self.new.copies = [c for c in self.new.copies if c.file != file]
+        if file in self.files:
+            self.deleted_files[self.files.pop(file)[1]].add(file)
+            self.removed.add(file)
+
+    def add(self, file: str, sha: str, items: Sequence[tuple[Document, Sequence[Article]]]) -> None:
+        """Store a file's documents and their articles (replacing the file if it is stored)."""
+        self.remove(file)
+        self.new.files[file] = sha
+        for doc, articles in items:
+            self.new.documents.append((file, doc))
+            for a in articles:
+                copy_id = content_hash(file, a.article_id, str(len(self.new.copies)))
+                self.new.copies.append(StoredCopy(copy_id, a, signature(a.text), file))
+
+    def document_count(self, file: str) -> int:
+        """Documents the live `file` holds in the index."""
+        i = self.files[file][1]
+        return self.segments[i].query("SELECT COUNT(*) FROM documents WHERE file = ?", (file,))[0][0]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new.files or self.removed or self.manifest is None
+                    or self.index_type != self.stored_type)
+
+    # -- the write -----------------------------------------------------------------------
+    def commit(self, progress: Progress | None = None) -> WriteResult:
+        """Write the new segment (and any merge) and switch the manifest; returns the counts."""
+        if not self.changed:
+            return WriteResult(self.counts(), 0, False)
+        embedded = self._derive_articles(progress)
+        names = iter(self._new_names())
+        written: list[tuple[str, Path]] = []
+        try:
+            if self.new.files or self.new.articles or self.new.copies:
+                name = next(names)
+                written.append((name, self._write_tmp(name, self.new)))
+                self.entries.append(SegmentEntry(name, len(self.new.chunks)))
+                self.deleted_files.append(set())
+                self.deleted_articles.append(set())
+                self.segments.append(SegmentFile(written[-1][1]))
+            self._refresh_deletions()
+            # Another index type rebuilds every segment's vectors: all are merged into one.
+            start = 0 if self.index_type != self.stored_type else merge_plan(self.entries)
+            if start is not None:
+                name = next(names)
+                data = merged_segment(self.segments[start:], self.deleted_files[start:],
+                                      self.deleted_articles[start:], self.ranges)
+                written.append((name, self._write_tmp(name, data)))
+                for seg in self.segments[start:]:
+                    seg.close()
+                self.entries[start:] = [SegmentEntry(name, len(data.chunks))]
+                self.segments[start:] = [SegmentFile(written[-1][1])]
+                self.deleted_files[start:], self.deleted_articles[start:] = [set()], [set()]
+            manifest = self._manifest(dict(written))
+            self._switch(manifest, written)
+        except BaseException:
+            for _, tmp in written:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            self.close()
+        return WriteResult(manifest.counts, embedded, True)
+
+    def _derive_articles(self, progress: Progress | None) -> int:
+        """Canonical articles of every group the write touches, chunked and embedded."""
+        copy_home: dict[str, tuple[int, int, str]] = {}  # copy id -> (segment, order, file)
+        for i, seg in enumerate(self.segments):
+            for k, (copy_id, file) in enumerate(seg.copy_files()):
+                copy_home[copy_id] = (i, k, file)
+        group_of: dict[str, tuple[int, str]] = {}  # live copy id -> its canonical (segment, id)
+        members: dict[tuple[int, str], list[str]] = {}
+        for i, seg in enumerate(self.segments):
+            for article_id, copy_ids in seg.members():
+                if article_id not in self.deleted_articles[i]:
+                    members[(i, article_id)] = copy_ids
+                    group_of.update((c, (i, article_id)) for c in copy_ids)
+
+        def live(copy_id: str) -> bool:
+            i, _, file = copy_home[copy_id]
+            return file not in self.deleted_files[i]
+
+        touched: set[tuple[int, str]] = {group_of[c] for c, (i, _, f) in copy_home.items()
+                                         if f in self.deleted_files[i] and c in group_of}
+        for copy in self.new.copies:
+            for band, key in enumerate(band_keys(copy.signature, self.ranges)):
+                self.new.bands.append((band, key, copy.copy_id))
+                for seg in self.segments:
+                    touched.update(group_of[c] for c in seg.band_matches(band, key)
+                                   if c in group_of and live(c))
+        for i, article_id in touched:
+            self.deleted_articles[i].add(article_id)
+        kept = sorted({c for g in touched for c in members[g] if live(c)}, key=lambda c: copy_home[c][:2])
+        by_segment: dict[int, list[str]] = {}
+        for c in kept:
+            by_segment.setdefault(copy_home[c][0], []).append(c)
+        old = [copy for i in sorted(by_segment) for copy in self.segments[i].copies(by_segment[i])]
+        pool = old + self.new.copies
+        for group in group_duplicates([c.signature for c in pool], self.threshold, self.ranges):
+            self.new.articles.append((canonical([pool[m].article for m in group]),
+                                      tuple(pool[m].copy_id for m in group)))
+        self.new.chunks = [c for a, _ in self.new.articles for c in chunk_article(a, self.chunk_config)]
+        self.new.tokens = [bm25_tokens(f"{c.title}\n{c.text}") for c in self.new.chunks]
+        # The title is embedded with the text: it often names what the body only implies.
+        texts = [f"{c.title}\n{c.text}" if c.title else c.text for c in self.new.chunks]
+        self.new.vectors, embedded = embed_texts(texts, self.embedder, self.cache, progress)
+        return embedded
+
+    def _refresh_deletions(self) -> None:
+        for i, (entry, seg) in enumerate(zip(self.entries, self.segments)):
+            files, articles = self.deleted_files[i], self.deleted_articles[i]
+            if set(entry.deleted_files) != files or set(entry.deleted_articles) != articles:
+                self.entries[i] = replace(entry, deleted_files=tuple(sorted(files)),
+                                          deleted_articles=tuple(sorted(articles)),
+                                          deleted_chunks=len(seg.chunk_rows(articles)))
+
+    def counts(self) -> dict:
+        """Live files, documents, canonical articles, article copies and chunks."""
+        counts = {"files": len(self.files), "documents": 0, "articles": 0, "article_copies": 0,
+                  "chunks": 0}
+        for i, seg in enumerate(self.segments):
+            gone = self.deleted_files[i]
+            counts["documents"] += sum(n for f, n in seg.query(
+                "SELECT file, COUNT(*) FROM documents GROUP BY file") if f not in gone)
+            counts["article_copies"] += sum(n for f, n in seg.query(
+                "SELECT file, COUNT(*) FROM copies GROUP BY file") if f not in gone)
+            counts["articles"] += seg.count("articles") - len(self.deleted_articles[i])
+            counts["chunks"] += self.entries[i].chunks - self.entries[i].deleted_chunks
+        return counts
+
+    # -- files ---------------------------------------------------------------------------
+    def _new_names(self) -> list[str]:
+        # Above every folder present, so a leftover of a killed write is never reused.
+        top = max([generation_number(p.name) for p in self.root.iterdir()] if self.root.is_dir() else [0])
+        top = max([top] + [generation_number(e.name) for e in self.entries])
+        return [f"seg-{top + 1}", f"seg-{top + 2}"]
+
+    def _write_tmp(self, name: str, data: SegmentData) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"  # never another writer's
+        tmp.mkdir()
+        write_segment(tmp, data, self.embedder.dim, self.index_type)
+        fsync_tree(tmp)
+        return tmp
+
+    def _manifest(self, written: dict[str, Path]) -> Manifest:
+        old = self.manifest
+        files: dict[str, dict] = {}
+        for entry in self.entries:
+            if entry.name in written:
+                files.update({f"{entry.name}/{n}": r for n, r in file_records(written[entry.name]).items()})
+            else:
+                files.update({n: r for n, r in old.files.items() if n.startswith(entry.name + "/")})
+        self.files.update({f: (sha, len(self.entries) - 1) for f, sha in self.new.files.items()})
+        self.new.files = {}
+        stamp = now_iso()
+        return Manifest(
+            format_version=FORMAT_VERSION, embedder_id=self.embedder.id, dim=self.embedder.dim,
+            index_type=self.index_type,
+            generation=f"gen-{generation_number(old.generation) + 1 if old else 1}",
+            created=old.created if old else stamp, updated=stamp, counts=self.counts(), files=files,
+            sources=source_folders(self.files), segments=tuple(self.entries))
+
+    def _switch(self, manifest: Manifest, written: list[tuple[str, Path]]) -> None:
+        base = self.manifest.generation if self.manifest else None
+        tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+        tmp_manifest = self.root / f".{MANIFEST}.tmp-{tag}"
+        tmp_manifest.write_text(manifest.to_json(), "utf-8")
+        fsync_file(tmp_manifest)
+        try:
+            # Checked last, just before the switch: still switching from the generation read.
+            check_base(self.root, base)
+        except BaseException:
+            tmp_manifest.unlink(missing_ok=True)
+            raise
+        for name, tmp in written:
+            os.replace(tmp, self.root / name)
+        if manifest.segments:  # a recovery copy beside the newest segment (not checksummed)
+            copy = self.root / manifest.segments[-1].name / f".{MANIFEST}.tmp-{tag}"
+            copy.write_text(manifest.to_json(), "utf-8")
+            os.replace(copy, copy.with_name(MANIFEST))
+        os.replace(tmp_manifest, self.root / MANIFEST)  # the switch: atomic on POSIX and Windows
+        fsync_dir(self.root)
+        keep = {e.name for e in manifest.segments}
+        for stale in self.root.iterdir():  # merged segments, old formats, leftovers of killed writes
+            if (generation_number(stale.name) and stale.name not in keep) or ".tmp-" in stale.name:
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(True)
