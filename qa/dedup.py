@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -32,12 +32,16 @@ class DedupResult:
     merged: tuple[tuple[str, str], ...]
 
 
-def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
-    """Character `size`-grams of the folded text with whitespace and punctuation removed."""
+def shingles(text: str, size: int = SHINGLE, block: int = 1 << 16) -> Iterator[list[bytes]]:
+    """Character `size`-grams of the folded text with whitespace and punctuation removed, in
+    blocks (a long text never holds all its shingles at once; repeats are harmless to MinHash)."""
     s = _DROP.sub("", normalize(text))
     if len(s) <= size:
-        return {s.encode("utf-8")} if s else set()
-    return {s[i : i + size].encode("utf-8") for i in range(len(s) - size + 1)}
+        if s:
+            yield [s.encode("utf-8")]
+        return
+    for start in range(0, len(s) - size + 1, block):
+        yield [s[i : i + size].encode("utf-8") for i in range(start, min(start + block, len(s) - size + 1))]
 
 
 def signature(text: str) -> np.ndarray:
@@ -45,7 +49,8 @@ def signature(text: str) -> np.ndarray:
     from datasketch import MinHash
 
     mh = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
-    mh.update_batch(list(shingles(text)))
+    for block in shingles(text):
+        mh.update_batch(block)
     return mh.hashvalues.copy()
 
 

@@ -55,3 +55,16 @@ def test_identical_text_from_two_files_merges_and_distinct_texts_stay():
 def test_threshold_is_checked():
     with pytest.raises(ConfigError, match="1.5"):
         merge_duplicates([], threshold=1.5)
+
+
+def test_a_long_text_is_signed_in_blocks_with_the_signature_of_all_its_shingles():
+    from datasketch import MinHash
+
+    from qa.dedup import NUM_PERM, SCHEME, shingles, signature
+
+    text = first_page_article() * 3
+    blocks = list(shingles(text, block=100))
+    assert len(blocks) > 3 and max(len(b) for b in blocks) == 100
+    whole = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    whole.update_batch(list({s for b in blocks for s in b}))
+    assert (signature(text) == whole.hashvalues).all()
