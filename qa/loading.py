@@ -146,7 +146,10 @@ def _read_bytes(path: str) -> bytes:
                                    "(copy the text into a file)")
         if st.st_size > MAX_FILE_BYTES:
             raise _too_big(path, st.st_size)
-        data = f.read(MAX_FILE_BYTES + 1)  # bounded: a file may grow while it is read
+        # Bounded (a file may grow while it is read), and no larger than the file needs.
+        data = f.read(min(st.st_size, MAX_FILE_BYTES) + 1)
+        if len(data) > st.st_size:
+            data += f.read(MAX_FILE_BYTES + 1 - len(data))
     if len(data) > MAX_FILE_BYTES:
         raise _too_big(path, len(data))
     return data
