@@ -9,11 +9,13 @@ switching it.
 """
 from __future__ import annotations
 
+import hashlib
+import itertools
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from qa.chunking import ChunkConfig
 from qa.dedup import DEFAULT_THRESHOLD
@@ -21,6 +23,8 @@ from qa.errors import ConfigError, InputError
 from qa.lock import Wait, index_lock
 from qa.store import INDEX_TYPES, EmbeddingCache, IndexWriter, read_manifest
 from qa.store.writer import Progress
+
+BATCH_CHARS = 2_000_000  # text stored before a segment is written: bounds an ingest's memory
 from qa.text import content_hash
 from qa.types import Document
 
@@ -56,29 +60,21 @@ def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder, *,
            progress: Progress | None = None, wait: Wait = False) -> IngestReport:
     """Add files (or folders) to the index at `index_dir`, creating it if needed.
 
-    `wait`: what to do when another process is writing the index (qa.lock.WAIT_DOC)."""
-    from qa.loading import load_paths
-    from qa.segment import segment_page
+    Files are read one at a time (a large one in pieces) and written every BATCH_CHARS of
+    text, so memory does not grow with the input. `wait`: what to do when another process is
+    writing the index (qa.lock.WAIT_DOC)."""
+    from qa.loading import iter_documents
 
     t0 = time.perf_counter()
     _check_index_type(index_type)
     with index_lock(index_dir, wait):  # taken first, so a busy index is refused at once
-        loaded = load_paths(paths)
-        skipped = list(loaded.skipped)
-        by_file: dict[str, list[tuple[Document, list]]] = {}
-        for doc in loaded.documents:
-            try:
-                articles = segment_page(doc)
-            except Exception as exc:  # never lose the rest of the run over one document
-                skipped.append(InputError(doc.path, f"could not split into articles: {exc}"))
-                continue
-            if not articles:  # e.g. a few characters without a sentence read as a lone title
-                skipped.append(InputError(doc.path, f"no article found in its {len(doc.text.strip())} "
-                                                    "characters; give the article's full sentences"))
-                continue
-            by_file.setdefault(file_of(doc), []).append((doc, articles))
-        return _ingest_locked(by_file, Path(index_dir), embedder, cache or EmbeddingCache(),
-                              chunk_config, index_type, threshold, progress, skipped, t0)
+        skipped: list[InputError] = []
+        unsplit: list[InputError] = []
+        files = ((file, file_digest(file), _segmented(docs, unsplit))
+                 for file, docs in itertools.groupby(iter_documents(paths, skipped), key=file_of))
+        report = _ingest_locked(files, Path(index_dir), embedder, cache or EmbeddingCache(),
+                                chunk_config, index_type, threshold, progress, skipped, t0)
+    return replace(report, skipped=report.skipped + tuple(unsplit))
 
 
 def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: str | Path,
@@ -90,9 +86,37 @@ def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: 
     """Add already segmented documents, grouped by input file, to the index at `index_dir`."""
     t0 = started if started is not None else time.perf_counter()
     _check_index_type(index_type)
+    files = ((file, content_hash(*sorted(d.doc_id for d, _ in items)), iter(items))
+             for file, items in by_file.items())
     with index_lock(index_dir, wait):
-        return _ingest_locked(by_file, Path(index_dir), embedder, cache or EmbeddingCache(),
-                              chunk_config, index_type, threshold, progress, skipped, t0)
+        return _ingest_locked(files, Path(index_dir), embedder, cache or EmbeddingCache(),
+                              chunk_config, index_type, threshold, progress, list(skipped), t0)
+
+
+def file_digest(file: str) -> str:
+    """sha256 of a file's bytes (read in blocks): what says a file is unchanged."""
+    h = hashlib.sha256()
+    with open(file, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _segmented(docs: Iterable[Document], skipped: list[InputError]) -> Iterator[tuple[Document, list]]:
+    """(document, its articles) for each document that splits into articles; others skipped."""
+    from qa.segment import segment_page
+
+    for doc in docs:
+        try:
+            articles = segment_page(doc)
+        except Exception as exc:  # never lose the rest of the run over one document
+            skipped.append(InputError(doc.path, f"could not split into articles: {exc}"))
+            continue
+        if not articles:  # e.g. a few characters without a sentence read as a lone title
+            skipped.append(InputError(doc.path, f"no article found in its {len(doc.text.strip())} "
+                                                "characters; give the article's full sentences"))
+            continue
+        yield doc, articles
 
 
 def _check_index_type(index_type: str | None) -> None:
@@ -100,32 +124,50 @@ def _check_index_type(index_type: str | None) -> None:
         raise ConfigError(f"index type {index_type!r}: use one of {', '.join(INDEX_TYPES)}")
 
 
-def _ingest_locked(by_file, index_dir: Path, embedder, cache: EmbeddingCache,
-                   chunk_config: ChunkConfig, index_type: str | None, threshold: float,
-                   progress: Progress | None, skipped: Sequence[InputError],
-                   t0: float) -> IngestReport:
-    writer = IndexWriter(index_dir, embedder, cache, chunk_config, threshold, index_type)
-    added = unchanged = replaced = found = 0
+def _ingest_locked(files: Iterable[tuple[str, str, Iterator[tuple[Document, list]]]], index_dir: Path,
+                   embedder, cache: EmbeddingCache, chunk_config: ChunkConfig,
+                   index_type: str | None, threshold: float, progress: Progress | None,
+                   skipped: list[InputError], t0: float) -> IngestReport:
+    """Store (file, content sha, its documents and articles) in order, writing a segment every
+    BATCH_CHARS of text; a file whose reading fails part way is not kept in part."""
+    def open_writer() -> IndexWriter:
+        return IndexWriter(index_dir, embedder, cache, chunk_config, threshold, index_type)
+
+    writer = open_writer()
+    n_files = added = unchanged = replaced = found = embedded = 0
     try:
-        for file, items in by_file.items():
-            sha = content_hash(*sorted(d.doc_id for d, _ in items))
-            if file in writer.files and writer.files[file][0] == sha:
-                unchanged += len(items)
+        for file, sha, items in files:
+            if writer.unchanged(file, sha):
+                kept = sum(1 for _ in items)
+                n_files += kept > 0
+                unchanged += kept
                 continue
             if file in writer.files:
                 replaced += writer.document_count(file)
-            writer.add(file, sha, items)
-            found += sum(len(articles) for _, articles in items)
-            added += len(items)
+            before = len(skipped)
+            stored = False
+            for doc, articles in items:
+                writer.add(file, sha, [(doc, articles)], continues=stored, complete=False)
+                stored = True
+                found += len(articles)
+                added += 1
+                if writer.pending_chars >= BATCH_CHARS:
+                    embedded += writer.commit(progress).embedded
+                    writer = open_writer()
+            if any(e.path == file and e.line is None for e in skipped[before:]):
+                writer.remove(file)  # its reading failed after some pieces: keep none of it
+            elif stored:
+                writer.add(file, sha, [], continues=True, complete=True)
+            n_files += stored
         result = writer.commit(progress)
     finally:
         writer.close()
     counts = result.counts
     return IngestReport(
-        files=len(by_file), documents_added=added, documents_unchanged=unchanged,
+        files=n_files, documents_added=added, documents_unchanged=unchanged,
         documents_replaced=replaced, articles=counts["articles"], articles_found=found,
         duplicates_merged=counts["article_copies"] - counts["articles"], chunks=counts["chunks"],
-        embedded=result.embedded, skipped=tuple(skipped), seconds=time.perf_counter() - t0,
+        embedded=embedded + result.embedded, skipped=tuple(skipped), seconds=time.perf_counter() - t0,
     )
 
 

@@ -11,10 +11,11 @@ import os
 import re
 import reprlib
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date as _date
 from pathlib import Path
+from typing import BinaryIO
 
 from qa.decoding import check_text, decode_text, newlines
 from qa.errors import InputError
@@ -25,8 +26,9 @@ from qa.types import Document
 
 KINDS = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".pdf": "pdf"}
 SUPPORTED = ", ".join(sorted(KINDS))
-# Files are read whole: a bigger one (or a device behind a link) would exhaust memory.
+# A bigger file (or a device behind a link) is refused: it would exhaust memory or time.
 MAX_FILE_BYTES = 200 * 2**20
+PIECE_BYTES = 4 * 2**20  # larger text and JSONL files are read and yielded in pieces
 
 # Dates: 2020-05-31, 2020/5/31, 2020.5.31, 2020年5月31日, ISO datetimes; month/day optional.
 _DATE_RE = re.compile(r"^\s*(\d{4})(?!\d)(?:\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?)?")
@@ -54,8 +56,15 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
 
     A file reached twice (e.g. a folder and a file inside it) is loaded once.
     """
-    docs: list[Document] = []
     skipped: list[InputError] = []
+    docs = tuple(iter_documents(paths, skipped))
+    return LoadResult(docs, tuple(skipped))
+
+
+def iter_documents(paths: Iterable[str | Path], skipped: list[InputError]) -> Iterator[Document]:
+    """The Documents of `load_paths`, one file at a time and a large text or JSONL file in pieces
+    (so memory does not grow with the input); what is skipped is appended to `skipped`. A file
+    that fails after some of its pieces were yielded is in `skipped` without a line number."""
     seen: set[str] = set()
     for given in paths:
         for path in _expand(str(given), skipped):
@@ -69,13 +78,27 @@ def load_paths(paths: Iterable[str | Path]) -> LoadResult:
                                                  "(e.g. convmv -f gbk -t utf8) and load it again"))
                 continue
             try:
-                docs.extend(load_file(path, skipped))
+                yield from _file_documents(path, skipped)
             except InputError as err:
                 skipped.append(err)
             except Exception as exc:  # a bug on one odd file must not end the run
                 skipped.append(InputError(path, f"could not be read ({type(exc).__name__}: "
                                                 f"{repair_text(str(exc))}); convert it to .txt"))
-    return LoadResult(tuple(docs), tuple(skipped))
+
+
+def _file_documents(path: str, skipped: list[InputError]) -> Iterator[Document]:
+    kind = KINDS.get(Path(path).suffix.lower())
+    if kind in ("txt", "md", "jsonl") and _size(path) > PIECE_BYTES:
+        yield from _pieces(path, kind, skipped)
+    else:
+        yield from load_file(path, skipped)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # load_file says why it cannot be read
 
 
 def _expand(given: str, skipped: list[InputError]) -> list[str]:
@@ -134,25 +157,102 @@ _FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a charact
                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
 
 
-def _read_bytes(path: str) -> bytes:
-    """The bytes of a regular file (a link is followed) of at most MAX_FILE_BYTES; InputError else."""
+def _open_checked(path: str) -> BinaryIO:
+    """A regular file (a link is followed) of at most MAX_FILE_BYTES, open for reading; InputError else."""
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            what = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a regular file")
-            raise InputError(path, f"{what}, not a regular file; only regular files are read "
-                                   "(copy the text into a file)")
-        if st.st_size > MAX_FILE_BYTES:
-            raise _too_big(path, st.st_size)
+    f = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        f.close()
+        what = next((name for test, name in _FILE_KINDS if test(st.st_mode)), "not a regular file")
+        raise InputError(path, f"{what}, not a regular file; only regular files are read "
+                               "(copy the text into a file)")
+    if st.st_size > MAX_FILE_BYTES:
+        f.close()
+        raise _too_big(path, st.st_size)
+    return f
+
+
+def _read_bytes(path: str) -> bytes:
+    """The bytes of a regular file (a link is followed) of at most MAX_FILE_BYTES; InputError else."""
+    with _open_checked(path) as f:
+        size = os.fstat(f.fileno()).st_size
         # Bounded (a file may grow while it is read), and no larger than the file needs.
-        data = f.read(min(st.st_size, MAX_FILE_BYTES) + 1)
-        if len(data) > st.st_size:
+        data = f.read(min(size, MAX_FILE_BYTES) + 1)
+        if len(data) > size:
             data += f.read(MAX_FILE_BYTES + 1 - len(data))
     if len(data) > MAX_FILE_BYTES:
         raise _too_big(path, len(data))
     return data
+
+
+def _pieces(path: str, kind: str, skipped: list[InputError]) -> Iterator[Document]:
+    """A large text file as one Document per piece of about PIECE_BYTES cut at a blank line
+    (articles are not cut where a blank line separates them), a large JSONL file as its
+    records, piece by piece. A UTF-16 file (BOM) is read whole: newline bytes are not
+    boundaries there."""
+    with _open_checked(path) as f:
+        if f.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            f.seek(0)
+            yield from load_file(path, skipped)
+            return
+        f.seek(0)
+        line = 1
+        for data in _byte_pieces(f, kind):
+            if not data.strip():
+                line += data.count(b"\n")
+                continue
+            text = check_text(path, decode_text(path, data))
+            if kind == "jsonl":
+                yield from _jsonl(path, text, skipped, first_line=line)
+            else:
+                text = repair_text(text)
+                if reason := unreadable_reason(text):
+                    raise InputError(path, f"the file {reason}; save it as UTF-8 text and load it again")
+                yield Document(content_hash(text), path, text, kind, date=_name_date(path))
+            line += data.count(b"\n")
+
+
+def _byte_pieces(f: BinaryIO, kind: str) -> Iterator[bytes]:
+    """Blocks of about PIECE_BYTES ending after a newline: a newline byte is never inside a
+    character in UTF-8, GB18030 or Big5. Text is cut where articles part: after the last two
+    blank lines in a row, else after a blank line that does not follow a short line (a title
+    is printed above its body with a blank line between)."""
+    rest = b""
+    total = 0
+    while block := f.read(PIECE_BYTES):
+        total += len(block)
+        if total > MAX_FILE_BYTES:
+            raise _too_big(str(f.name), total)
+        data = rest + block
+        cut = -1 if kind == "jsonl" else _article_break(data)
+        if cut < 0:
+            cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        yield data[: cut + 1]
+        rest = data[cut + 1 :]
+    if rest:
+        yield rest
+
+
+TITLE_BYTES = 90  # a line this short before a blank line may be a title (30 CJK characters)
+_TWO_BLANK = re.compile(rb"\n(?:[ \t\r]*\n){2,}")
+_ONE_BLANK = re.compile(rb"\n[ \t\r]*\n")
+
+
+def _article_break(data: bytes) -> int:
+    """Index of the newline ending the last likely article in `data`, or -1."""
+    gaps = [m.start() for m in _TWO_BLANK.finditer(data)]
+    if gaps:
+        return gaps[-1]
+    for gap in reversed([m.start() for m in _ONE_BLANK.finditer(data)]):
+        line = data[data.rfind(b"\n", 0, gap) + 1 : gap].strip()
+        if len(line) > TITLE_BYTES:  # a body's last line, not a title above its body
+            return gap
+    return -1
 
 
 def _too_big(path: str, size: int) -> InputError:
@@ -201,10 +301,11 @@ def _html_source(path: str, data: bytes) -> str | None:
         return None
 
 
-def _jsonl(path: str, text: str, skipped: list[InputError] | None) -> list[Document]:
+def _jsonl(path: str, text: str, skipped: list[InputError] | None,
+           first_line: int = 1) -> list[Document]:
     """One Document per JSONL line: required "text", optional "title", "date", "url", "source"."""
     docs: list[Document] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
             continue
         try:

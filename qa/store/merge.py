@@ -47,7 +47,9 @@ def merged_segment(segments: Sequence[SegmentFile], deleted_files: Sequence[set[
     data = SegmentData()
     vectors: list[np.ndarray] = []
     for seg, gone_files, gone_articles in zip(segments, deleted_files, deleted_articles):
-        data.files.update({f: sha for f, sha in seg.files().items() if f not in gone_files})
+        for f, (sha, done) in seg.files().items():
+            if f not in gone_files:  # a file's later piece completes it
+                data.files[f] = (sha, done or data.files.get(f, ("", False))[1])
         data.documents += [(f, d) for f, d in seg.documents() if f not in gone_files]
         copies = [c for c in seg.copies() if c.file not in gone_files]
         data.copies += copies

@@ -24,7 +24,7 @@ from qa.types import Article, Chunk, Document, Segment
 META, VECTORS, FAISS, BM25_DIR = "meta.sqlite", "vectors.npy", "vectors.faiss", "bm25"
 
 _SCHEMA = """
-CREATE TABLE files (file TEXT PRIMARY KEY, sha TEXT NOT NULL);
+CREATE TABLE files (file TEXT PRIMARY KEY, sha TEXT NOT NULL, complete INTEGER NOT NULL);
 CREATE TABLE documents (doc_id TEXT, file TEXT, path TEXT, kind TEXT, title TEXT, date TEXT,
                         url TEXT, source TEXT, text TEXT);
 CREATE TABLE copies (copy_id TEXT PRIMARY KEY, file TEXT, article_id TEXT, doc_id TEXT,
@@ -60,7 +60,9 @@ class StoredCopy:
 class SegmentData:
     """What one segment holds, in memory; what `write_segment` persists."""
 
-    files: dict[str, str] = field(default_factory=dict)  # file path -> content sha
+    # file path -> (content sha, whether its last piece is here: a large file's first pieces
+    # may be written by an earlier segment of the same ingest)
+    files: dict[str, tuple[str, bool]] = field(default_factory=dict)
     documents: list[tuple[str, Document]] = field(default_factory=list)  # (file, document)
     copies: list[StoredCopy] = field(default_factory=list)
     bands: list[tuple[int, int, str]] = field(default_factory=list)  # (band, key, copy_id)
@@ -116,7 +118,8 @@ def write_segment(folder: Path, data: SegmentData, dim: int, index_type: str) ->
 
     db = sqlite3.connect(folder / META)
     db.executescript(_SCHEMA)
-    db.executemany("INSERT INTO files VALUES (?, ?)", sorted(data.files.items()))
+    db.executemany("INSERT INTO files VALUES (?, ?, ?)",
+                   [(f, sha, int(done)) for f, (sha, done) in sorted(data.files.items())])
     db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
                    [(d.doc_id, f, d.path, d.kind, d.title, d.date, d.url, d.source, d.text)
                     for f, d in data.documents])
@@ -204,8 +207,9 @@ class SegmentFile:
         return [r[0] for r in self.query("SELECT copy_id FROM bands WHERE band = ? AND key = ?",
                                          (band, key))]
 
-    def files(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.query("SELECT file, sha FROM files")}
+    def files(self) -> dict[str, tuple[str, bool]]:
+        """file -> (content sha, complete)."""
+        return {r[0]: (r[1], bool(r[2])) for r in self.query("SELECT file, sha, complete FROM files")}
 
     def documents(self) -> list[tuple[str, Document]]:
         return [(r["file"], Document(doc_id=r["doc_id"], path=r["path"], text=r["text"],

@@ -37,6 +37,15 @@ Progress = Callable[[int, int], None]  # (done, total) of chunks embedded
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A live input file: its content sha, whether all of it is stored, the segments holding it."""
+
+    sha: str
+    complete: bool
+    segments: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """Counts of the index after a write, and what the write did."""
 
@@ -64,18 +73,27 @@ class IndexWriter:
         self.segments = [SegmentFile(self.root / e.name) for e in self.entries]
         self.deleted_files = [set(e.deleted_files) for e in self.entries]
         self.deleted_articles = [set(e.deleted_articles) for e in self.entries]
-        self.files: dict[str, tuple[str, int]] = {}  # live file -> (sha, segment position)
+        self.files: dict[str, StoredFile] = {}  # live files
         for i, seg in enumerate(self.segments):
-            self.files.update({f: (sha, i) for f, sha in seg.files().items()
-                               if f not in self.deleted_files[i]})
+            for f, (sha, done) in seg.files().items():
+                if f not in self.deleted_files[i]:
+                    old = self.files.get(f)
+                    self.files[f] = StoredFile(sha, done or bool(old and old.complete),
+                                               (old.segments if old else ()) + (i,))
         self.new = SegmentData()
         self.removed: set[str] = set()
+        self.pending_chars = 0  # text added and not yet written
 
     def close(self) -> None:
         for seg in self.segments:
             seg.close()
 
     # -- what changes --------------------------------------------------------------------
+    def unchanged(self, file: str, sha: str) -> bool:
+        """Whether the index holds all of `file` with this content sha."""
+        stored = self.files.get(file)
+        return stored is not None and stored.complete and stored.sha == sha
+
     def remove(self, file: str) -> None:
         """Delete a live file's documents and article copies."""
         if file in self.new.files:
@@ -83,14 +101,20 @@ class IndexWriter:
             self.new.documents = [(f, d) for f, d in self.new.documents if f != file]
             self.new.copies = [c for c in self.new.copies if c.file != file]
         if file in self.files:
-            self.deleted_files[self.files.pop(file)[1]].add(file)
+            for i in self.files.pop(file).segments:
+                self.deleted_files[i].add(file)
             self.removed.add(file)
 
-    def add(self, file: str, sha: str, items: Sequence[tuple[Document, Sequence[Article]]]) -> None:
-        """Store a file's documents and their articles (replacing the file if it is stored)."""
-        self.remove(file)
-        self.new.files[file] = sha
+    def add(self, file: str, sha: str, items: Sequence[tuple[Document, Sequence[Article]]], *,
+            continues: bool = False, complete: bool = True) -> None:
+        """Store a file's documents and their articles, replacing the file if it is stored;
+        `continues`: more pieces of a file whose first pieces an earlier write of this ingest
+        stored; `complete`: the file's last piece is among them."""
+        if not continues:
+            self.remove(file)
+        self.new.files[file] = (sha, complete)
         for doc, articles in items:
+            self.pending_chars += len(doc.text)
             self.new.documents.append((file, doc))
             for a in articles:
                 copy_id = content_hash(file, a.article_id, str(len(self.new.copies)))
@@ -98,8 +122,8 @@ class IndexWriter:
 
     def document_count(self, file: str) -> int:
         """Documents the live `file` holds in the index."""
-        i = self.files[file][1]
-        return self.segments[i].query("SELECT COUNT(*) FROM documents WHERE file = ?", (file,))[0][0]
+        return sum(self.segments[i].query("SELECT COUNT(*) FROM documents WHERE file = ?", (file,))[0][0]
+                   for i in self.files[file].segments)
 
     @property
     def changed(self) -> bool:
@@ -234,7 +258,9 @@ class IndexWriter:
                 files.update({f"{entry.name}/{n}": r for n, r in file_records(written[entry.name]).items()})
             else:
                 files.update({n: r for n, r in old.files.items() if n.startswith(entry.name + "/")})
-        self.files.update({f: (sha, len(self.entries) - 1) for f, sha in self.new.files.items()})
+        for f, (sha, done) in self.new.files.items():
+            before = self.files.get(f)
+            self.files[f] = StoredFile(sha, done, (before.segments if before else ()) + (len(self.entries) - 1,))
         self.new.files = {}
         stamp = now_iso()
         return Manifest(
