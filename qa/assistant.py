@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc
 import reprlib
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -17,7 +18,8 @@ from qa.chunking import ChunkConfig
 from qa.crosslingual import bridge_question, gloss_index
 from qa.errors import ConfigError, IndexStoreError
 from qa.indexer import IngestReport, ingest, remove_paths
-from qa.inputs import MAX_QUESTION_CHARS, check_k, check_threshold, clean_history, clean_question
+from qa.inputs import (MAX_QUESTION_CHARS, TIME_BUDGET, check_k, check_threshold, check_time_budget, clean_history,
+                       clean_question)
 from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
@@ -125,12 +127,14 @@ class AssistantSpec:
     retrieval: RetrievalConfig
     top_k: int
     reader: str
+    time_budget: float | None
 
     def open(self) -> "Assistant":
         from qa.embedders import make_embedder
 
         return Assistant.open(self.index_dir, make_embedder(self.embedder), threshold=self.threshold,
-                              retrieval=self.retrieval, top_k=self.top_k, reader=self.reader)
+                              retrieval=self.retrieval, top_k=self.top_k, reader=self.reader,
+                              time_budget=self.time_budget)
 
 
 class Assistant:
@@ -138,10 +142,14 @@ class Assistant:
 
     def __init__(self, index_dir: str | Path, embedder=None, *, threshold: float | None = None,
                  retrieval: RetrievalConfig = RetrievalConfig(), top_k: int = 5,
-                 cache: EmbeddingCache | None = None, reader: str = "rules", empty_ok: bool = False):
+                 cache: EmbeddingCache | None = None, reader: str = "rules", empty_ok: bool = False,
+                 time_budget: float | None = TIME_BUDGET):
         from qa.embedders import make_embedder
 
         top_k = check_k(top_k) or 5
+        # A slow question (many passages, a loaded machine) must not hold a worker for long:
+        # past the budget the neural reader leaves the passages it has not read unread.
+        self.time_budget = check_time_budget(time_budget)
         if reader not in READERS:
             raise ConfigError(f"reader {reader!r}: use one of {', '.join(READERS)}")
         self.reader = reader
@@ -285,6 +293,7 @@ class Assistant:
         from qa.answer import select_answer
         from qa.question import rewrite_question
 
+        started = time.monotonic()
         question = clean_question(question)
         turns = clean_history(history_questions(history))
         k, threshold = check_k(k), check_threshold(threshold)
@@ -299,8 +308,9 @@ class Assistant:
             from qa.reader.answer import neural_answer
 
             network, calibration = self._neural_reader()
+            deadline = started + self.time_budget if self.time_budget is not None else None
             return neural_answer(question, hits, network, calibration, threshold=threshold,
-                                 rewritten_question=rewritten, analysis=analysis)
+                                 rewritten_question=rewritten, analysis=analysis, deadline=deadline)
         return select_answer(
             question, hits, embedder=self.embedder, threshold=threshold,
             rewritten_question=rewritten, analysis=analysis,
@@ -331,7 +341,8 @@ class Assistant:
         spec = getattr(self.embedder, "spec", None)
         if not isinstance(spec, str) or self._custom_neural or not (self.index_dir / MANIFEST).exists():
             return None
-        return AssistantSpec(str(self.index_dir), spec, self.threshold, self.retrieval, self.top_k, self.reader)
+        return AssistantSpec(str(self.index_dir), spec, self.threshold, self.retrieval, self.top_k, self.reader,
+                             self.time_budget)
 
     def warm_up(self) -> threading.Thread:
         """Build the lazily loaded English->Chinese dictionary in a background thread (about

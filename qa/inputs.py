@@ -14,6 +14,10 @@ from qa.errors import ConfigError
 from qa.textrepair import drop_lone_surrogates, repair_text
 
 MAX_QUESTION_CHARS = 500  # a question or one history turn; news questions are far shorter
+# Seconds a question may take before the neural reader stops reading further passages; far
+# above a normal question (k=5: well under 1 s on 2 cores), it cuts only k=100 readings on a
+# loaded machine. Evaluation runs without one, so its figures do not depend on the machine.
+TIME_BUDGET = 10.0
 MAX_HISTORY_TURNS = 6  # only the latest earlier questions can be what a follow-up refers to
 MAX_K = 100  # passages read per question; more only costs time
 
@@ -60,6 +64,17 @@ def check_k(k: Any) -> int | None:
     if not 1 <= k <= MAX_K:
         raise ConfigError(f"k={k}: give the number of passages to read from 1 to {MAX_K}")
     return int(k)
+
+
+def check_time_budget(seconds: Any) -> float | None:
+    """A per-question time budget in seconds (a finite number > 0), or None for no budget."""
+    if seconds is None:
+        return None
+    if isinstance(seconds, bool) or not isinstance(seconds, Real) or not math.isfinite(seconds) \
+            or seconds <= 0:
+        raise ConfigError(f"time budget {_short(seconds)}: give seconds as a number above 0 "
+                          "(or None for no budget)")
+    return float(seconds)
 
 
 def check_threshold(threshold: Any) -> float | None:

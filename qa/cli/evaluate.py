@@ -111,7 +111,8 @@ def _eval_open(set_, squad, index, embedder, mode, limit, workers=None, reader="
     else:
         items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
         root = open_assistant(index, embedder).index_dir
-    assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode), reader=reader)
+    assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode), reader=reader,
+                               time_budget=None)  # figures that do not depend on the machine's load
     items = items[:limit] if limit else items
     bar, update = progress_bar("asking")
     with bar:

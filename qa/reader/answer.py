@@ -27,8 +27,9 @@ def reader_question(question: str, analysis: QuestionAnalysis | None) -> str:
 
 def neural_answer(question: str, hits: Sequence[Hit], reader, calibration: Calibration, *,
                   threshold: float, rewritten_question: str = "",
-                  analysis: QuestionAnalysis | None = None) -> Answer:
-    """The reader's best span over the hits as an Answer, or an abstention with the closest passages."""
+                  analysis: QuestionAnalysis | None = None, deadline: float | None = None) -> Answer:
+    """The reader's best span over the hits as an Answer, or an abstention with the closest
+    passages; past the `deadline` (time.monotonic()) passages not yet read are left unread."""
     hits = tuple(hits)
     asked = reader_question(rewritten_question or question, analysis)
     passages = [h.chunk.text for h in hits]
@@ -39,10 +40,10 @@ def neural_answer(question: str, hits: Sequence[Hit], reader, calibration: Calib
         return calibration.confidence(reading_features(reading, read, asked_analysis))
 
     if calibration.early_confidence is None:
-        result = reader.read(asked, passages)
+        result = reader.read(asked, passages, deadline)
     else:
         early = calibration.early_confidence
-        result = reader.read_until(asked, passages, first=EARLY_PASSAGES,
+        result = reader.read_until(asked, passages, first=EARLY_PASSAGES, deadline=deadline,
                                    enough=lambda reading: confidence(reading, passages[:EARLY_PASSAGES]) >= early)
     conf = confidence(result, passages)
     answer_type = analysis.answer_type if analysis else ""

@@ -5,6 +5,7 @@ Light constructor, lazy model loading, one typed method (`read`). Thread-safe af
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -79,34 +80,38 @@ class NeuralReader:
                 self._network = network
         return self._network, self._tokenizer
 
-    def read(self, question: str, passages: Sequence[str]) -> ReaderResult:
-        """Spans of `passages` answering `question`, best first (at most `top`)."""
+    def read(self, question: str, passages: Sequence[str], deadline: float | None = None) -> ReaderResult:
+        """Spans of `passages` answering `question`, best first (at most `top`); past the
+        `deadline` (time.monotonic()) no further windows are read (the first batch always is)."""
         passages = list(passages)
         if not passages or not question.strip():
             return ReaderResult(question, (), float("inf"), 0)
-        return self.decode(question, passages, self.window_logits(question, passages))
+        return self.decode(question, passages, self.window_logits(question, passages, deadline))
 
     def read_until(self, question: str, passages: Sequence[str], enough: Callable[[ReaderResult], bool],
-                   first: int = 2) -> ReaderResult:
+                   first: int = 2, deadline: float | None = None) -> ReaderResult:
         """Like `read`, but reads the `first` passages alone and stops there when `enough` of
-        that reading says so; otherwise reads the rest too and decodes all windows together
-        (the first passages are not read twice). Passages are expected best first."""
+        that reading says so, or the deadline has passed; otherwise reads the rest too and
+        decodes all windows together (the first passages are not read twice). Passages are
+        expected best first."""
         passages = list(passages)
         if not passages or not question.strip():
             return ReaderResult(question, (), float("inf"), 0)
         if first < 1:
             raise ConfigError(f"first must be >= 1 passage, got {first}")
-        head = self.window_logits(question, passages[:first])
+        head = self.window_logits(question, passages[:first], deadline)
         early = self.decode(question, passages[:first], head)
-        if len(passages) <= first or enough(early):
+        if len(passages) <= first or _past(deadline) or enough(early):
             return early
-        tail = self.window_logits(question, passages[first:])
+        tail = self.window_logits(question, passages[first:], deadline)
         merged = WindowLogits(head.windows + tuple(replace(w, passage=w.passage + first) for w in tail.windows),
                               head.starts + tail.starts, head.ends + tail.ends)
         return self.decode(question, passages, merged)
 
-    def window_logits(self, question: str, passages: Sequence[str]) -> WindowLogits:
-        """Run the network over every question + passage window (the costly half of `read`)."""
+    def window_logits(self, question: str, passages: Sequence[str],
+                      deadline: float | None = None) -> WindowLogits:
+        """Run the network over every question + passage window (the costly half of `read`),
+        batch by batch, best passages first; after the `deadline` no further batch is run."""
         network, tokenizer = self._load()
         view = to_simplified if self.fold else (lambda text: text)
         q = tokenizer.encode(view(question))
@@ -118,7 +123,9 @@ class NeuralReader:
             s, e = network.logits(ids, lengths)
             starts.extend(s)
             ends.extend(e)
-        return WindowLogits(tuple(windows), tuple(starts), tuple(ends))
+            if _past(deadline):
+                break
+        return WindowLogits(tuple(windows[: len(starts)]), tuple(starts), tuple(ends))
 
     def decode(self, question: str, passages: Sequence[str], logits: WindowLogits,
                length_penalty: float | None = None) -> ReaderResult:
@@ -148,3 +155,7 @@ class NeuralReader:
                 best[key] = c
         ranked = sorted(best.values(), key=lambda c: -c.score)[: self.top]
         return ReaderResult(question, tuple(ranked), no_answer, len(logits.windows))
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline

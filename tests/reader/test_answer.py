@@ -162,3 +162,15 @@ def test_calibration_carries_the_early_stop_confidence(tmp_path):
         load_calibration(path)
     path.write_text(json.dumps({k: v for k, v in data.items() if k != "early_confidence"}), encoding="utf-8")
     assert load_calibration(path).early_confidence is None  # older files read every passage
+
+
+@pytest.mark.reader
+def test_a_question_past_its_time_budget_is_answered_from_what_was_read(neural):
+    from qa.errors import ConfigError
+
+    hurried = Assistant.open(neural.index_dir, neural.embedder, reader="neural", time_budget=1e-6)
+    a = hurried.ask("台风白鹿登陆时中心附近最大风力有几级？", k=20)
+    assert "12级" in a.text  # the best passages come first, and the first batch is always read
+    assert a.text == neural.ask("台风白鹿登陆时中心附近最大风力有几级？", k=2).text
+    with pytest.raises(ConfigError, match="time budget"):
+        Assistant.open(neural.index_dir, neural.embedder, time_budget=0)

@@ -104,3 +104,18 @@ def test_read_until_stops_after_the_first_passages_only_when_told(reader):
     assert late.spans[0].passage == 2 and "12级" in late.spans[0].text
     with pytest.raises(ConfigError, match="first"):
         reader.read_until(question, passages, never, first=0)
+
+
+def test_past_its_deadline_the_reader_reads_no_further_batch():
+    import time
+
+    one_at_a_time = NeuralReader(batch_size=1)
+    question = "台风登陆时中心附近最大风力有几级？"
+    passages = [PASSAGE, "今年夏天雨水偏多。", "部分航班取消。", "气象专家介绍，强度逐渐减弱。"]
+    full = one_at_a_time.read(question, passages)
+    assert full.windows == 4
+    late = one_at_a_time.read(question, passages, deadline=time.monotonic())
+    assert late.windows == 1 and "12级" in late.spans[0].text  # the first batch is always read
+    never = one_at_a_time.read_until(question, passages, lambda reading: False, deadline=time.monotonic())
+    assert never.windows == 1  # the deadline ends the reading after the first passages
+    assert one_at_a_time.read(question, passages, deadline=time.monotonic() + 600) == full
