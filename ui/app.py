@@ -170,7 +170,9 @@ def build_app(assistant, reports_dir: str | Path | None = None) -> gr.Blocks:
             # history goes as given: ask() refuses a string or number rather than reading it
             return assistant.ask(message, history, **api_settings(k, threshold, reader))
         except QAError as exc:  # gr.Error reaches the client with its message
-            raise gr.Error(str(exc)) from exc
+            # A user's mistake (a 10,000-character question, a bad setting) is the client's to
+            # see: no traceback in the server's log for each one.
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     def refreshed(query: str = "") -> tuple:
         """New values for everything that shows the index: welcome notice, statistics, examples,
