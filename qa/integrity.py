@@ -7,7 +7,6 @@ IndexCorruptError naming the file ("seg-N/...") and saying how to recover.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shlex
 import sqlite3

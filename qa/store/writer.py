@@ -18,8 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
-
 from qa.chunking import ChunkConfig, chunk_article
 from qa.dedup import band_keys, band_ranges, canonical, group_duplicates, signature
 from qa.embedding_cache import EmbeddingCache, embed_texts
