@@ -4,10 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.segment import segment_page
 from qa.text import content_hash, ends_sentence
+from qa.textrepair import repair_text
 from qa.types import Article, Document
+from tests.strategies import messy_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -286,3 +290,24 @@ def test_wrapped_line_with_inner_full_stop_is_joined():
     (a,) = segment_page(doc)
     _check_contract(doc, [a])
     assert a.text == "市民骑行和散步都更方便了。园林部门表示，明年还将继续加密绿道网络。"
+
+
+
+def _news_pages() -> st.SearchStrategy[str]:
+    """Pages of lines that open with datelines of several forms, around messy text."""
+    dateline = st.sampled_from(["新华社北京6月1日电 ", "本报讯 ", "（记者 王明）", "据新华社报道，", ""])
+    line = st.tuples(dateline, messy_text(120)).map("".join)
+    return st.lists(line, min_size=1, max_size=12).map("\n".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_news_pages())
+def test_fuzz_segment_page_pieces_always_slice_back(raw):
+    """Any page, however broken: the articles' segments are verbatim slices of the page."""
+    text = repair_text(raw)  # the loaders hand the segmenter repaired text
+    doc = Document(content_hash(text), "page.txt", text, "txt")
+    for article in segment_page(doc):
+        assert article.text.strip()
+        for s in article.segments:
+            assert 0 <= s.start <= s.end <= len(text)
+            assert article.text[s.text_start : s.text_start + (s.end - s.start)] == text[s.start : s.end]
