@@ -10,10 +10,11 @@ As in Lucene, rows of deleted articles count in the statistics until their segme
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -34,32 +35,31 @@ class TermMatrix:
     lengths: np.ndarray  # float32, one per chunk
 
     @classmethod
-    def build(cls, token_lists: Sequence[Sequence[str]]) -> "TermMatrix":
-        """The matrix of pre-tokenised chunks (row i = token_lists[i])."""
+    def build(cls, token_lists: Iterable[Sequence[str]]) -> "TermMatrix":
+        """The matrix of pre-tokenised chunks (row i = the i-th token list), built in compact
+        arrays (4 bytes an entry, not a Python int), so a large merge stays small."""
         terms: dict[str, int] = {}
-        cols: list[int] = []
-        rows: list[int] = []
-        counts: list[int] = []
+        cols, rows, counts, lengths = array("q"), array("i"), array("f"), array("f")
         for row, tokens in enumerate(token_lists):
+            lengths.append(len(tokens))
             for term, n in Counter(tokens).items():
                 cols.append(terms.setdefault(term, len(terms)))
                 rows.append(row)
                 counts.append(n)
-        col = np.asarray(cols, dtype=np.int64)
+        col = np.frombuffer(cols, dtype=np.int64) if cols else np.zeros(0, np.int64)
         order = np.argsort(col, kind="stable")  # rows stay ascending within a term
         pointers = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(np.bincount(col, minlength=len(terms)), out=pointers[1:])
         return cls(terms, pointers, np.asarray(rows, dtype=np.int32)[order],
-                   np.asarray(counts, dtype=np.float32)[order],
-                   np.asarray([len(t) for t in token_lists], dtype=np.float32))
+                   np.asarray(counts, dtype=np.float32)[order], np.asarray(lengths, dtype=np.float32))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         vocab = sorted(self.terms, key=self.terms.__getitem__)
         (folder / "terms.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
-        for name, array in (("pointers", self.pointers), ("rows", self.rows),
-                            ("counts", self.counts), ("lengths", self.lengths)):
-            np.save(folder / f"{name}.npy", array, allow_pickle=False)
+        for name, values in (("pointers", self.pointers), ("rows", self.rows),
+                             ("counts", self.counts), ("lengths", self.lengths)):
+            np.save(folder / f"{name}.npy", values, allow_pickle=False)
 
     @classmethod
     def load(cls, folder: Path) -> "TermMatrix":

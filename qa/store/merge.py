@@ -1,8 +1,8 @@
 """Merging segments: when to, and the merged segment's content.
 
 Like Lucene's log merge policy: the newest segments are merged once there are more than
-MAX_SEGMENTS, taking in older ones while they are not much larger than what is merged
-already, so a large old segment is rewritten rarely; a segment mostly deleted is merged (its
+MAX_SEGMENTS, taking in older ones while they are not much larger than the largest segment
+merged, so segments of one size merge together and a large old one is rewritten rarely; a segment mostly deleted is merged (its
 deletions dropped) with everything newer. Merging copies rows, tokens and vectors: nothing
 is re-embedded or re-tokenised.
 """
@@ -17,7 +17,7 @@ from qa.store.manifest import SegmentEntry
 from qa.store.segment import VECTORS, SegmentData, SegmentFile
 
 MAX_SEGMENTS = 8
-GROWTH = 4  # an older segment joins a merge while it is at most this times the merged rows
+GROWTH = 4  # an older segment joins a merge while it is at most this times its largest segment
 MIN_LIVE_SHARE = 0.5
 
 
@@ -30,10 +30,10 @@ def merge_plan(entries: Sequence[SegmentEntry]) -> int | None:
     start = None
     if len(entries) > MAX_SEGMENTS:
         start = MAX_SEGMENTS // 2  # down to about half the maximum
-        merged = sum(live_rows(e) for e in entries[start:])
-        while start > 0 and live_rows(entries[start - 1]) <= GROWTH * max(merged, 1):
+        largest = max(live_rows(e) for e in entries[start:])
+        while start > 0 and live_rows(entries[start - 1]) <= GROWTH * max(largest, 1):
             start -= 1
-            merged += live_rows(entries[start])
+            largest = max(largest, live_rows(entries[start]))
     dead = [i for i, e in enumerate(entries) if e.live_share < MIN_LIVE_SHARE]
     if dead:
         start = min([dead[0]] + ([start] if start is not None else []))

@@ -68,7 +68,7 @@ class SegmentData:
     bands: list[tuple[int, int, str]] = field(default_factory=list)  # (band, key, copy_id)
     articles: list[tuple[Article, tuple[str, ...]]] = field(default_factory=list)  # (canonical, copy ids)
     chunks: list[Chunk] = field(default_factory=list)  # row i <-> vector i
-    tokens: list[list[str]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # each chunk's BM25 tokens, space-separated
     vectors: np.ndarray | None = None
 
 
@@ -131,14 +131,14 @@ def write_segment(folder: Path, data: SegmentData, dim: int, index_type: str) ->
                    [_article_values(a) + (json.dumps(list(m)),) for a, m in data.articles])
     db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
                    [(i, c.chunk_id, c.article_id, c.title, c.text, c.start, c.end, c.position,
-                     " ".join(data.tokens[i])) for i, c in enumerate(data.chunks)])
+                     data.tokens[i]) for i, c in enumerate(data.chunks)])
     db.executescript(_INDEXES)
     db.commit()
     db.close()
     vectors = data.vectors if data.vectors is not None else np.zeros((0, dim), np.float32)
     np.save(folder / VECTORS, vectors.astype(np.float32), allow_pickle=False)
     faiss.write_index(build_faiss(vectors, index_type), str(folder / FAISS))
-    TermMatrix.build(data.tokens).save(folder / BM25_DIR)
+    TermMatrix.build(t.split(" ") if t else [] for t in data.tokens).save(folder / BM25_DIR)
 
 
 class SegmentFile:
@@ -217,12 +217,12 @@ class SegmentFile:
                                      source=r["source"]))
                 for r in self.query("SELECT * FROM documents ORDER BY rowid")]
 
-    def chunks_of(self, article_ids: Sequence[str]) -> Iterator[tuple[int, Chunk, list[str]]]:
-        """(row, chunk, BM25 tokens) of the given articles' chunks, in row order."""
+    def chunks_of(self, article_ids: Sequence[str]) -> Iterator[tuple[int, Chunk, str]]:
+        """(row, chunk, its BM25 tokens space-separated) of the given articles' chunks, in row order."""
         wanted = set(article_ids)
         for r in self.query("SELECT * FROM chunks ORDER BY row"):
             if r["article_id"] in wanted:
-                yield r["row"], row_chunk(r), (r["tokens"].split(" ") if r["tokens"] else [])
+                yield r["row"], row_chunk(r), r["tokens"]
 
 
 def _parts(ids: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -205,7 +205,7 @@ class IndexWriter:
             self.new.articles.append((canonical([pool[m].article for m in group]),
                                       tuple(pool[m].copy_id for m in group)))
         self.new.chunks = [c for a, _ in self.new.articles for c in chunk_article(a, self.chunk_config)]
-        self.new.tokens = [bm25_tokens(f"{c.title}\n{c.text}") for c in self.new.chunks]
+        self.new.tokens = [" ".join(bm25_tokens(f"{c.title}\n{c.text}")) for c in self.new.chunks]
         # The title is embedded with the text: it often names what the body only implies.
         texts = [f"{c.title}\n{c.text}" if c.title else c.text for c in self.new.chunks]
         self.new.vectors, embedded = embed_texts(texts, self.embedder, self.cache, progress)
