@@ -8,7 +8,7 @@ is re-embedded or re-tokenised.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -40,32 +40,29 @@ def merge_plan(entries: Sequence[SegmentEntry]) -> int | None:
     return start
 
 
-def merged_segment(segments: Sequence[SegmentFile], deleted_files: Sequence[set[str]],
-                   deleted_articles: Sequence[set[str]],
-                   ranges: Sequence[tuple[int, int]]) -> SegmentData:
-    """What the given segments (oldest first) hold once their deletions are dropped."""
-    data = SegmentData()
-    vectors: list[np.ndarray] = []
-    for seg, gone_files, gone_articles in zip(segments, deleted_files, deleted_articles):
+def merge_batches(segments: Sequence[SegmentFile], deleted_files: Sequence[set[str]],
+                  deleted_articles: Sequence[set[str]],
+                  ranges: Sequence[tuple[int, int]]) -> Iterator[SegmentData]:
+    """What the given segments (oldest first) hold once their deletions are dropped, in batches
+    for a SegmentBuilder: every live file first, then each segment's documents, copies (with
+    their LSH band keys) and articles with their chunks, tokens and vectors, a batch at a time."""
+    files: dict[str, tuple[str, bool]] = {}
+    for seg, gone in zip(segments, deleted_files):
         for f, (sha, done) in seg.files().items():
-            if f not in gone_files:  # a file's later piece completes it
-                data.files[f] = (sha, done or data.files.get(f, ("", False))[1])
-        data.documents += [(f, d) for f, d in seg.documents() if f not in gone_files]
-        copies = [c for c in seg.copies() if c.file not in gone_files]
-        data.copies += copies
-        data.bands += [(band, key, c.copy_id) for c in copies
-                       for band, key in enumerate(band_keys(c.signature, ranges))]
-        kept = [(a, m) for a, m in seg.articles() if a.article_id not in gone_articles]
-        data.articles += kept
+            if f not in gone:  # a file's later piece completes it
+                files[f] = (sha, done or files.get(f, ("", False))[1])
+    yield SegmentData(files=files)
+    for seg, gone_files, gone_articles in zip(segments, deleted_files, deleted_articles):
+        for documents in seg.document_batches():
+            yield SegmentData(documents=[(f, d) for f, d in documents if f not in gone_files])
+        for batch in seg.copy_batches():
+            copies = [c for c in batch if c.file not in gone_files]
+            yield SegmentData(copies=copies, bands=[(band, key, c.copy_id) for c in copies
+                                                    for band, key in enumerate(band_keys(c.signature, ranges))])
         stored = np.load(seg.folder / VECTORS, allow_pickle=False, mmap_mode="r")
-        rows = []
-        for row, chunk, tokens in seg.chunks_of([a.article_id for a, _ in kept]):
-            rows.append(row)
-            data.chunks.append(chunk)
-            data.tokens.append(tokens)
-        vectors.append(np.asarray(stored[rows], dtype=np.float32) if rows else
-                       np.zeros((0, stored.shape[1]), np.float32))
-    if vectors:
-        data.vectors = np.concatenate(vectors)
-    return data
-
+        for batch in seg.article_batches():
+            kept = [(a, m) for a, m in batch if a.article_id not in gone_articles]
+            found = seg.chunks_of([a.article_id for a, _ in kept])
+            rows = [row for row, _, _ in found]
+            yield SegmentData(articles=kept, chunks=[c for _, c, _ in found], tokens=[t for _, _, t in found],
+                              vectors=np.asarray(stored[rows], dtype=np.float32) if rows else None)

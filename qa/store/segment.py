@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from qa.store.bm25 import TermMatrix
 from qa.types import Article, Chunk, Document, Segment
 
 META, VECTORS, FAISS, BM25_DIR = "meta.sqlite", "vectors.npy", "vectors.faiss", "bm25"
+BATCH_ROWS = 2000  # rows read at a time when a whole table is read (merges, listings)
 
 _SCHEMA = """
 CREATE TABLE files (file TEXT PRIMARY KEY, sha TEXT NOT NULL, complete INTEGER NOT NULL);
@@ -58,7 +60,7 @@ class StoredCopy:
 
 @dataclass
 class SegmentData:
-    """What one segment holds, in memory; what `write_segment` persists."""
+    """What one segment holds (or one batch of it), in memory; what `SegmentBuilder.append` writes."""
 
     # file path -> (content sha, whether its last piece is here: a large file's first pieces
     # may be written by an earlier segment of the same ingest)
@@ -112,33 +114,68 @@ def build_faiss(vectors: np.ndarray, index_type: str):
     return index
 
 
-def write_segment(folder: Path, data: SegmentData, dim: int, index_type: str) -> None:
-    """Write `data` into the empty folder `folder` (the caller renames it into place)."""
-    import faiss
+class SegmentBuilder:
+    """Writes one segment in batches (`append`, then `finish`), so that a large segment (a
+    merge) never needs its rows, tokens or vectors in memory at once: rows go to SQLite as
+    they come, vectors to a raw file; the search files are built from those at the end."""
 
-    db = sqlite3.connect(folder / META)
-    db.executescript(_SCHEMA)
-    db.executemany("INSERT INTO files VALUES (?, ?, ?)",
-                   [(f, sha, int(done)) for f, (sha, done) in sorted(data.files.items())])
-    db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-                   [(d.doc_id, f, d.path, d.kind, d.title, d.date, d.url, d.source, d.text)
-                    for f, d in data.documents])
-    db.executemany("INSERT INTO copies VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   [(c.copy_id, c.file) + _article_values(c.article)
-                    + (c.signature.astype(np.uint64).tobytes(),) for c in data.copies])
-    db.executemany("INSERT INTO bands VALUES (?,?,?)", data.bands)
-    db.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   [_article_values(a) + (json.dumps(list(m)),) for a, m in data.articles])
-    db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
-                   [(i, c.chunk_id, c.article_id, c.title, c.text, c.start, c.end, c.position,
-                     data.tokens[i]) for i, c in enumerate(data.chunks)])
-    db.executescript(_INDEXES)
-    db.commit()
-    db.close()
-    vectors = data.vectors if data.vectors is not None else np.zeros((0, dim), np.float32)
-    np.save(folder / VECTORS, vectors.astype(np.float32), allow_pickle=False)
-    faiss.write_index(build_faiss(vectors, index_type), str(folder / FAISS))
-    TermMatrix.build(t.split(" ") if t else [] for t in data.tokens).save(folder / BM25_DIR)
+    BLOCK = 65536  # vectors handled at a time when finishing
+
+    def __init__(self, folder: Path, dim: int):
+        self.folder, self.dim, self.rows = Path(folder), dim, 0
+        self._db = sqlite3.connect(self.folder / META)
+        self._db.executescript(_SCHEMA)
+        self._raw_path = self.folder / "vectors.f32.tmp"
+        self._raw = open(self._raw_path, "wb")
+
+    def append(self, data: SegmentData) -> None:
+        """Add a batch: its chunk rows follow the rows appended before."""
+        db = self._db
+        db.executemany("INSERT INTO files VALUES (?, ?, ?)",
+                       [(f, sha, int(done)) for f, (sha, done) in sorted(data.files.items())])
+        db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
+                       [(d.doc_id, f, d.path, d.kind, d.title, d.date, d.url, d.source, d.text)
+                        for f, d in data.documents])
+        db.executemany("INSERT INTO copies VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       [(c.copy_id, c.file) + _article_values(c.article)
+                        + (c.signature.astype(np.uint64).tobytes(),) for c in data.copies])
+        db.executemany("INSERT INTO bands VALUES (?,?,?)", data.bands)
+        db.executemany("INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       [_article_values(a) + (json.dumps(list(m)),) for a, m in data.articles])
+        db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                       [(self.rows + i, c.chunk_id, c.article_id, c.title, c.text, c.start, c.end,
+                         c.position, data.tokens[i]) for i, c in enumerate(data.chunks)])
+        if data.chunks:
+            vectors = np.ascontiguousarray(data.vectors, dtype=np.float32)
+            if vectors.shape != (len(data.chunks), self.dim):
+                raise ValueError(f"{vectors.shape} vectors for {len(data.chunks)} chunks of dim {self.dim}")
+            self._raw.write(vectors.tobytes())
+        self.rows += len(data.chunks)
+
+    def finish(self, index_type: str) -> None:
+        """Index the SQLite tables and write vectors.npy, vectors.faiss and bm25/."""
+        import faiss
+
+        self._db.executescript(_INDEXES)
+        self._db.commit()
+        self._raw.close()
+        with open(self.folder / VECTORS, "wb") as out, open(self._raw_path, "rb") as raw:
+            np.lib.format.write_array_header_1_0(out, {"descr": np.dtype(np.float32).str,
+                                                      "fortran_order": False, "shape": (self.rows, self.dim)})
+            shutil.copyfileobj(raw, out, 1 << 22)
+        if index_type == "ivf":  # IVF trains on all vectors: they are read whole
+            index = build_faiss(np.fromfile(self._raw_path, dtype=np.float32).reshape(-1, self.dim), index_type)
+        else:  # flat and HNSW take vectors block by block
+            index = build_faiss(np.zeros((0, self.dim), np.float32), index_type)
+            with open(self._raw_path, "rb") as raw:
+                while block := raw.read(self.BLOCK * self.dim * 4):
+                    index.add(np.frombuffer(block, dtype=np.float32).reshape(-1, self.dim))
+        faiss.write_index(index, str(self.folder / FAISS))
+        del index
+        self._raw_path.unlink()
+        tokens = self._db.execute("SELECT tokens FROM chunks ORDER BY row")  # a cursor: streamed
+        TermMatrix.build(t.split(" ") if t else [] for (t,) in tokens).save(self.folder / BM25_DIR)
+        self._db.close()
 
 
 class SegmentFile:
@@ -176,10 +213,29 @@ class SegmentFile:
     def article_ids(self) -> list[str]:
         return [r[0] for r in self.query("SELECT article_id FROM articles ORDER BY rowid")]
 
-    def articles(self) -> list[tuple[Article, tuple[str, ...]]]:
-        """(canonical article, the copy ids it stands for), in write order."""
-        return [(row_article(r), tuple(json.loads(r["members"]))) for r in
-                self.query(f"SELECT {_ARTICLE_COLUMNS}, members FROM articles ORDER BY rowid")]
+    def batches(self, select: str, size: int = BATCH_ROWS) -> Iterator[list[sqlite3.Row]]:
+        """The rows of `select` ("SELECT rowid AS n, ... FROM table") in write order, `size` at a time."""
+        last = 0
+        while rows := self.query(f"{select} WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, size)):
+            yield rows
+            last = rows[-1]["n"]
+
+    def article_batches(self) -> Iterator[list[tuple[Article, tuple[str, ...]]]]:
+        """(canonical article, the copy ids it stands for), in write order, a batch at a time."""
+        for rows in self.batches(f"SELECT rowid AS n, {_ARTICLE_COLUMNS}, members FROM articles"):
+            yield [(row_article(r), tuple(json.loads(r["members"]))) for r in rows]
+
+    def copy_batches(self) -> Iterator[list[StoredCopy]]:
+        """Every article copy, in write order, a batch at a time."""
+        for rows in self.batches(f"SELECT rowid AS n, copy_id, file, {_ARTICLE_COLUMNS}, signature FROM copies"):
+            yield [_row_copy(r) for r in rows]
+
+    def document_batches(self) -> Iterator[list[tuple[str, Document]]]:
+        """(file, document) of every document, in write order, a batch at a time."""
+        for rows in self.batches("SELECT rowid AS n, * FROM documents"):
+            yield [(r["file"], Document(doc_id=r["doc_id"], path=r["path"], text=r["text"], kind=r["kind"],
+                                        title=r["title"], date=r["date"], url=r["url"], source=r["source"]))
+                   for r in rows]
 
     def members(self) -> list[tuple[str, list[str]]]:
         """(canonical article id, the copy ids it stands for), in write order."""
@@ -190,18 +246,13 @@ class SegmentFile:
         """(copy id, file) of every copy, in write order."""
         return [(r[0], r[1]) for r in self.query("SELECT copy_id, file FROM copies ORDER BY rowid")]
 
-    def copies(self, copy_ids: Iterable[str] | None = None) -> list[StoredCopy]:
-        """The given copies (all when None), in write order."""
+    def copies(self, copy_ids: Iterable[str]) -> list[StoredCopy]:
+        """The given copies, in write order."""
         sql = f"SELECT rowid AS n, copy_id, file, {_ARTICLE_COLUMNS}, signature FROM copies"
-        if copy_ids is None:
-            rows = self.query(sql + " ORDER BY rowid")
-        else:
-            ids = list(copy_ids)
-            rows = sorted((r for part in _parts(ids) for r in self.query(
-                f"{sql} WHERE copy_id IN ({_marks(part)})", part)), key=lambda r: r["n"])
-        return [StoredCopy(r["copy_id"], row_article(r),
-                           np.frombuffer(r["signature"], dtype=np.uint64).copy(), r["file"])
-                for r in rows]
+        ids = list(copy_ids)
+        rows = sorted((r for part in _parts(ids) for r in self.query(
+            f"{sql} WHERE copy_id IN ({_marks(part)})", part)), key=lambda r: r["n"])
+        return [_row_copy(r) for r in rows]
 
     def band_matches(self, band: int, key: int) -> list[str]:
         return [r[0] for r in self.query("SELECT copy_id FROM bands WHERE band = ? AND key = ?",
@@ -211,18 +262,17 @@ class SegmentFile:
         """file -> (content sha, complete)."""
         return {r[0]: (r[1], bool(r[2])) for r in self.query("SELECT file, sha, complete FROM files")}
 
-    def documents(self) -> list[tuple[str, Document]]:
-        return [(r["file"], Document(doc_id=r["doc_id"], path=r["path"], text=r["text"],
-                                     kind=r["kind"], title=r["title"], date=r["date"], url=r["url"],
-                                     source=r["source"]))
-                for r in self.query("SELECT * FROM documents ORDER BY rowid")]
-
-    def chunks_of(self, article_ids: Sequence[str]) -> Iterator[tuple[int, Chunk, str]]:
+    def chunks_of(self, article_ids: Sequence[str]) -> list[tuple[int, Chunk, str]]:
         """(row, chunk, its BM25 tokens space-separated) of the given articles' chunks, in row order."""
-        wanted = set(article_ids)
-        for r in self.query("SELECT * FROM chunks ORDER BY row"):
-            if r["article_id"] in wanted:
-                yield r["row"], row_chunk(r), r["tokens"]
+        ids = list(article_ids)
+        rows = sorted((r for part in _parts(ids) for r in self.query(
+            f"SELECT * FROM chunks WHERE article_id IN ({_marks(part)})", part)), key=lambda r: r["row"])
+        return [(r["row"], row_chunk(r), r["tokens"]) for r in rows]
+
+
+def _row_copy(r: sqlite3.Row) -> StoredCopy:
+    return StoredCopy(r["copy_id"], row_article(r), np.frombuffer(r["signature"], dtype=np.uint64).copy(),
+                      r["file"])
 
 
 def _parts(ids: list[str], size: int = 500) -> Iterator[list[str]]:

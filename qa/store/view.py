@@ -155,4 +155,5 @@ class LiveArticles(Mapping):
     def values(self) -> Iterator[Article]:  # type: ignore[override]
         """Every live article, one query per segment (not one per article)."""
         for seg, gone in zip(self._view.segments, self._gone):
-            yield from (a for a, _ in seg.articles() if a.article_id not in gone)
+            for batch in seg.article_batches():
+                yield from (a for a, _ in batch if a.article_id not in gone)

@@ -16,7 +16,7 @@ import secrets
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from qa.chunking import ChunkConfig, chunk_article
 from qa.dedup import band_keys, band_ranges, canonical, group_duplicates, signature
@@ -26,8 +26,8 @@ from qa.retrieval import bm25_tokens
 from qa.store.manifest import (FORMAT_VERSION, MANIFEST, Manifest, SegmentEntry, check_base,
                                check_embedder, fsync_dir, fsync_file, fsync_tree, generation_number,
                                now_iso, read_manifest, refuse_orphaned_generations)
-from qa.store.merge import merge_plan, merged_segment
-from qa.store.segment import SegmentData, SegmentFile, StoredCopy, write_segment
+from qa.store.merge import merge_batches, merge_plan
+from qa.store.segment import SegmentBuilder, SegmentData, SegmentFile, StoredCopy
 from qa.text import content_hash
 from qa.types import Article, Document
 
@@ -139,7 +139,7 @@ class IndexWriter:
         try:
             if self.new.files or self.new.articles or self.new.copies:
                 name = next(names)
-                written.append((name, self._write_tmp(name, self.new)))
+                written.append((name, self._write_tmp(name, [self.new])[0]))
                 self.entries.append(SegmentEntry(name, len(self.new.chunks)))
                 self.deleted_files.append(set())
                 self.deleted_articles.append(set())
@@ -149,12 +149,13 @@ class IndexWriter:
             start = 0 if self.index_type != self.stored_type else merge_plan(self.entries)
             if start is not None:
                 name = next(names)
-                data = merged_segment(self.segments[start:], self.deleted_files[start:],
-                                      self.deleted_articles[start:], self.ranges)
-                written.append((name, self._write_tmp(name, data)))
+                batches = merge_batches(self.segments[start:], self.deleted_files[start:],
+                                        self.deleted_articles[start:], self.ranges)
+                tmp, rows = self._write_tmp(name, batches)
+                written.append((name, tmp))
                 for seg in self.segments[start:]:
                     seg.close()
-                self.entries[start:] = [SegmentEntry(name, len(data.chunks))]
+                self.entries[start:] = [SegmentEntry(name, rows)]
                 self.segments[start:] = [SegmentFile(written[-1][1])]
                 self.deleted_files[start:], self.deleted_articles[start:] = [set()], [set()]
             manifest = self._manifest(dict(written))
@@ -240,13 +241,17 @@ class IndexWriter:
         top = max([top] + [generation_number(e.name) for e in self.entries])
         return [f"seg-{top + 1}", f"seg-{top + 2}"]
 
-    def _write_tmp(self, name: str, data: SegmentData) -> Path:
+    def _write_tmp(self, name: str, batches: Iterable[SegmentData]) -> tuple[Path, int]:
+        """A segment written from `batches` into a new temporary folder; (folder, chunk rows)."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"  # never another writer's
         tmp.mkdir()
-        write_segment(tmp, data, self.embedder.dim, self.index_type)
+        builder = SegmentBuilder(tmp, self.embedder.dim)
+        for data in batches:
+            builder.append(data)
+        builder.finish(self.index_type)
         fsync_tree(tmp)
-        return tmp
+        return tmp, builder.rows
 
     def _manifest(self, written: dict[str, Path]) -> Manifest:
         old = self.manifest
