@@ -246,11 +246,15 @@ class IndexWriter:
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"  # never another writer's
         tmp.mkdir()
-        builder = SegmentBuilder(tmp, self.embedder.dim)
-        for data in batches:
-            builder.append(data)
-        builder.finish(self.index_type)
-        fsync_tree(tmp)
+        try:
+            builder = SegmentBuilder(tmp, self.embedder.dim)
+            for data in batches:
+                builder.append(data)
+            builder.finish(self.index_type)
+            fsync_tree(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return tmp, builder.rows
 
     def _manifest(self, written: dict[str, Path]) -> Manifest:
