@@ -1,7 +1,7 @@
 """Building and updating an index: files -> Documents -> Articles -> canonical Articles -> Chunks.
 
-Incremental: a file whose documents are unchanged (same content hashes) adds nothing; a
-changed file replaces its old documents; `remove_paths` drops files. Each write adds one
+Incremental: a file stored whole with the same bytes adds nothing; a changed file replaces
+its old documents; `remove_paths` drops files. Each write adds one
 segment holding only what it changes (qa/store/writer.py), with vectors taken from the
 embedding cache, so nothing is embedded twice and a small file costs what it holds, not what
 the index holds. Every write holds the index lock (qa/lock.py) from reading the manifest to
@@ -23,10 +23,11 @@ from qa.errors import ConfigError, InputError
 from qa.lock import Wait, index_lock
 from qa.store import INDEX_TYPES, EmbeddingCache, IndexWriter, read_manifest
 from qa.store.writer import Progress
-
-BATCH_CHARS = 2_000_000  # text stored before a segment is written: bounds an ingest's memory
 from qa.text import content_hash
 from qa.types import Document
+
+BATCH_CHARS = 2_000_000  # text stored before a segment is written: bounds an ingest's memory
+
 
 @dataclass(frozen=True)
 class IngestReport:
@@ -94,11 +95,15 @@ def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: 
 
 
 def file_digest(file: str) -> str:
-    """sha256 of a file's bytes (read in blocks): what says a file is unchanged."""
+    """sha256 of a file's bytes (read in blocks): what says a file is unchanged; "" (never
+    unchanged) when it cannot be read again."""
     h = hashlib.sha256()
-    with open(file, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
+    try:
+        with open(file, "rb") as f:
+            while block := f.read(1 << 20):
+                h.update(block)
+    except OSError:  # gone or unreadable since it was loaded: store what was read
+        return ""
     return h.hexdigest()
 
 
