@@ -101,6 +101,12 @@ def cut(text: str) -> list[str]:
     return [w for w in words if w.strip()]
 
 
+def is_word(text: str) -> bool:
+    """True when `text` is a word of jieba's dictionary (with a frequency)."""
+    jb = _jieba()
+    return bool(jb.dt.FREQ.get(text))
+
+
 def word_starts(text: str) -> list[int]:
     """Start offsets of the jieba words of `text` (precise mode), whitespace included, so the
     words tile the text: [0, len(w0), len(w0) + len(w1), ...]."""

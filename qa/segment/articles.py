@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from qa.segment.units import (BODY, BYLINE, CAPTION_MAX, CREDIT, DATE_RE, DATELINE, KICKER, LABEL_RE,
-                              TITLE, TRAILING_REPORTERS_RE, _Unit, _units)
-from qa.text import content_hash, cut, ends_sentence
+import numpy as np
+
+from qa.segment.signals import (FRAG, PREV, RESUME_FEATURES, SUB, TITLE_FEATURES, Logistic, SegmenterModel, blank_share, load_model, place_title_lines, resume_row,
+                                split_row, title_rows)
+from qa.segment.units import (BODY, BYLINE, CAPTION_MAX, CREDIT, DATE_RE, DATELINE, JUMP_IN, JUMP_OUT, KICKER,
+                              LABEL_RE, TITLE, TRAILING_REPORTERS_RE, _Unit, _units, has_blank_lines)
+from qa.text import content_hash, ends_sentence, to_simplified
 from qa.types import Article, Document, Segment
+
+
+RESUME_REACH = 80  # units after an interrupted paragraph searched for its continuation
 
 
 @dataclass
@@ -28,68 +35,140 @@ class _Draft:
     ended: bool = False  # an end marker (end dateline, photo credit) closed it
 
 
-def _crosses(before: str, after: str) -> bool:
-    """True when jieba cuts a word across the junction of `before` + `after` (e.g. 这|里有 -> 这里)."""
-    tail, head = "".join(before.split())[-4:], "".join(after.split())[:4]
-    if not tail or not head:
-        return False
-    pos = 0
-    for word in cut(tail + head):
-        if pos < len(tail) < pos + len(word):
-            return True
-        pos += len(word)
-    return False
-
-
-def _resumptions(units: list[_Unit]) -> dict[int, int]:
-    """{resuming unit index: interrupted unit index}. A resumption is a plain body paragraph
-    after a title/dateline/credit line; the first whose junction joins a word wins, else the last."""
-    out: dict[int, int] = {}
+def _resumptions(units: list[_Unit], model: Logistic, threshold: float, labels: dict[int, int]) -> dict[int, int]:
+    """{resuming unit index: interrupted unit index}: paragraphs that stop mid-sentence paired
+    with the later plain paragraphs most likely to carry them on, likeliest pairs first (each
+    paragraph resumes and is resumed at most once), when likely enough (`threshold`)."""
+    pairs: list[tuple[float, int, int]] = []
     for p, u in enumerate(units):
         if u.kind != BODY or not u.unfinished:
             continue
-        cands = [
-            q for q in range(p + 2, len(units))
-            if q not in out and units[q].kind == BODY and not units[q].lead
-            and not units[q].caption and units[q - 1].kind in (TITLE, DATELINE, CREDIT)
-        ]
+        cands = [q for q in range(p + 2, min(len(units), p + RESUME_REACH))
+                 if units[q].kind == BODY and not units[q].lead and not units[q].caption]
         if cands:
-            crossing = [q for q in cands if _crosses(u.text, units[q].text)]
-            out[crossing[0] if crossing else cands[-1]] = p
+            prob = model.scores(np.asarray([resume_row(units, p, q, labels) for q in cands], dtype=np.float64))
+            pairs += [(float(pr), p, q) for pr, q in zip(prob, cands) if pr > threshold]
+    out: dict[int, int] = {}
+    taken: set[int] = set()
+    for _, p, q in sorted(pairs, key=lambda t: (-t[0], t[1], t[2])):
+        if p not in taken and q not in out:
+            out[q] = p
+            taken.add(p)
     return out
 
 
-def _place_titles(run: list[_Unit], nxt: _Unit | None, resumed: bool,
-                  cur: _Draft | None, new) -> _Draft:
-    """Give a run of title lines to the article before it (title printed after its body),
-    to a new article, or keep them as subheads; returns the current draft afterwards."""
-    texts = [u.text for u in run]
-    untitled_prev = cur is not None and bool(cur.paras) and not cur.titles
-    opens = nxt is not None and not resumed and (
-        nxt.kind in (KICKER, BYLINE, DATELINE) or (nxt.kind == BODY and (nxt.lead or nxt.caption)))
-    if opens:
-        last_block = [u.text for u in run if u.block == run[-1].block]
-        if untitled_prev and nxt.kind == KICKER:
-            cur.titles += texts  # the kicker opens the next article itself
-            return cur
-        if untitled_prev and len(last_block) < len(texts):
-            # One title per article: earlier blocks close the untitled article above.
-            cur.titles += texts[: len(texts) - len(last_block)]
-            texts = last_block
-    elif nxt is None or resumed or nxt.kind == CREDIT:
-        if untitled_prev:
-            cur.titles += texts
-            return cur
-    elif cur is not None and cur.paras and not cur.ended:
-        cur.paras += [list(u.spans) for u in run]  # subheads inside a running article
-        return cur
-    # A header still waiting for its body (kicker, title lines) takes these titles too.
-    d = cur if cur is not None and not cur.paras and not cur.ended else new()
-    d.titles += texts
-    return d
+def _label_runs(units: list[_Unit], model: Logistic, blank_page: bool,
+                allow_fragments: bool) -> tuple[dict[int, int], list[int]]:
+    """{title unit index: PREV, NEXT or SUB} for the title lines of the page, and the indices of
+    the lines the model reads as body fragments (FRAG; only when `allow_fragments`)."""
+    labels: dict[int, int] = {}
+    fragments: list[int] = []
+    i = 0
+    while i < len(units):
+        if units[i].kind != TITLE:
+            i += 1
+            continue
+        j = i
+        while j < len(units) and units[j].kind == TITLE:
+            j += 1
+        has_prev = any(u.kind == BODY for u in units[:i])
+        has_next = any(u.kind == BODY for u in units[j:])
+        rows = title_rows(units, i, j, blank_page, labels)
+        if not allow_fragments:
+            rows[:, TITLE_FEATURES.index("after_body")] = 0.0  # no FRAG choice offered
+        for k, label in zip(range(i, j), place_title_lines(model, rows, has_prev, has_next)):
+            if label == FRAG:
+                fragments.append(k)
+            else:
+                labels[k] = label
+        i = j
+    return labels, fragments
 
 
-def _group(units: list[_Unit], resumes: dict[int, int]) -> list[_Draft]:
+def merge_fragments(units: list[_Unit], fragments: list[int]) -> tuple[list[_Unit], dict[int, int]]:
+    """The units with each fragment line made body text: joined to the body paragraph right
+    below it when there is one (a paragraph's first line cut off by a column break), else an
+    unfinished paragraph of its own (the sentence broke off: its piece goes on further down);
+    and {new index: original index} of those standalone fragments."""
+    out: list[_Unit] = []
+    standalone: dict[int, int] = {}
+    chosen, k = set(fragments), 0
+    while k < len(units):
+        u = units[k]
+        if k not in chosen:
+            out.append(u)
+            k += 1
+            continue
+        nxt = units[k + 1] if k + 1 < len(units) else None
+        if nxt is not None and nxt.kind == BODY and not nxt.lead and not nxt.caption:
+            out.append(replace(nxt, spans=u.spans + nxt.spans, text=u.text + nxt.text, shown=u.shown + nxt.shown,
+                               block=u.block))
+            k += 2
+        else:
+            standalone[len(out)] = k
+            out.append(replace(u, kind=BODY, unfinished=True))
+            k += 1
+    return out, standalone
+
+
+def _continues(units: list[_Unit], p: int, q: int, labels: dict[int, int]) -> bool:
+    """True when the text itself shows that unit q carries on unit p's sentence."""
+    row = dict(zip(RESUME_FEATURES, resume_row(units, p, q, labels)))
+    return bool(row["crosses_word"] or row["junction_word"] or row["after_jump_in"])
+
+
+def _read_layout(units: list[_Unit], model: SegmenterModel,
+                 blank_page: bool) -> tuple[list[_Unit], dict[int, int], dict[int, int]]:
+    """The page's units with body fragments merged (see merge_fragments), {title unit index:
+    PREV, NEXT or SUB} for every title line left, and {resuming unit: interrupted unit}.
+    A fragment standing alone must be seen to carry on further down (a word across the
+    junction, or a jump line before its continuation): one that is not was a headline after
+    all, and is placed as one."""
+    _, fragments = _label_runs(units, model.titles, blank_page, allow_fragments=True)
+    while True:
+        merged, standalone = merge_fragments(units, fragments)
+        labels = _label_runs(merged, model.titles, blank_page, allow_fragments=False)[0]
+        resumes = _resumptions(merged, model.resume, model.resume_threshold, labels)
+        carried = {p for q, p in resumes.items() if _continues(merged, p, q, labels)}
+        orphans = {k for new, k in standalone.items() if new not in carried}
+        if not orphans:
+            return merged, labels, resumes
+        fragments = [k for k in fragments if k not in orphans]
+
+
+def _place_titles(run: list[_Unit], labels: list[int], resumed: bool, cur: _Draft | None, new) -> _Draft | None:
+    """Give each title line of a run where the model put it: to the body above (its headline
+    printed after it), to a new article below, or into the running article as a subhead;
+    returns the current draft afterwards."""
+    for u, label in zip(run, labels):
+        running = cur is not None and bool(cur.paras)
+        if label == PREV and running and not (resumed and cur.titles):
+            cur.titles.append(u.shown)
+            cur.ended = True  # its headline closed it: the next paragraph starts another piece
+        elif label == SUB and running and not cur.ended:
+            cur.paras.append(list(u.spans))
+        elif resumed and running and not cur.titles:
+            cur.titles.append(u.shown)  # the interrupted piece resumes below: the headline is its own
+        else:
+            if cur is None or cur.paras or cur.ended:
+                cur = new()
+            cur.titles.append(u.shown)
+    return cur
+
+
+def _splits(units: list[_Unit], model: Logistic, blank_page: bool, resumes: dict[int, int]) -> set[int]:
+    """Body units that start a new piece although nothing but the text says so: the paragraph
+    above is body text of another piece (no headline, dateline or blank line decides it)."""
+    share = blank_share(units)
+    cands = [i for i in range(1, len(units)) if units[i].kind == BODY and units[i - 1].kind == BODY
+             and not units[i].lead and not units[i].caption and i not in resumes]
+    if not cands:
+        return set()
+    prob = model.scores(np.asarray([split_row(units, i, blank_page, share) for i in cands], dtype=np.float64))
+    return {i for i, p in zip(cands, prob) if p > 0.5}
+
+
+def _group(units: list[_Unit], resumes: dict[int, int], labels: dict[int, int], splits: set[int]) -> list[_Draft]:
     """Walk the units in page order and collect article drafts."""
     drafts: list[_Draft] = []
     where: dict[int, tuple[_Draft, int]] = {}  # body unit index -> (draft, paragraph index)
@@ -102,11 +181,14 @@ def _group(units: list[_Unit], resumes: dict[int, int]) -> list[_Draft]:
     i = 0
     while i < len(units):
         u = units[i]
+        if u.kind in (JUMP_IN, JUMP_OUT):  # page furniture: neither text nor a boundary
+            i += 1
+            continue
         if u.kind == TITLE:
             j = i
             while j < len(units) and units[j].kind == TITLE:
                 j += 1
-            cur = _place_titles(units[i:j], units[j] if j < len(units) else None, j in resumes, cur, new)
+            cur = _place_titles(units[i:j], [labels[k] for k in range(i, j)], j in resumes, cur, new)
             i = j
             continue
         if i in resumes and resumes[i] in where:
@@ -116,24 +198,24 @@ def _group(units: list[_Unit], resumes: dict[int, int]) -> list[_Draft]:
         elif u.kind == KICKER:
             if cur is None or cur.paras or cur.kicker:
                 cur = new()
-            cur.kicker = u.text
+            cur.kicker = u.shown
         elif u.kind == BYLINE:
             if cur is None or cur.paras or cur.byline:
                 cur = new()
-            cur.byline = u.text
+            cur.byline = u.shown
             cur.notes.append((len(cur.paras), u.spans[0]))
         elif u.kind in (DATELINE, CREDIT):
             if cur is None:
                 cur = new()
             if u.kind == DATELINE:
-                cur.dateline = cur.dateline or u.text
+                cur.dateline = cur.dateline or u.shown
             else:
-                cur.byline, cur.credit = cur.byline or u.text, True
+                cur.byline, cur.credit = cur.byline or u.shown, True
             cur.notes.append((len(cur.paras), u.spans[0]))
             cur.ended = bool(cur.paras)
         else:
             opens = bool(u.lead) or u.caption
-            if cur is None or cur.ended or (opens and (cur.paras or (u.lead and cur.dateline))):
+            if cur is None or cur.ended or (opens and (cur.paras or (u.lead and cur.dateline))) or i in splits:
                 cur = new()
             cur.dateline = cur.dateline or u.lead
             cur.caption = cur.caption or (u.caption and not cur.paras)
@@ -170,9 +252,9 @@ def _article(doc: Document, d: _Draft, single: bool) -> Article:
     paras = _paragraphs(d)
     byline = d.byline
     s, e = d.paras[-1][-1]
-    m = TRAILING_REPORTERS_RE.search(doc.text, s, e)
-    if m and m.start() > s and ends_sentence(doc.text[s:m.start()]):
-        byline = byline or m.group()[1:-1].strip()
+    m = TRAILING_REPORTERS_RE.search(to_simplified(doc.text[s:e]))
+    if m and m.start() > 0 and ends_sentence(doc.text[s:s + m.start()]):
+        byline = byline or doc.text[s + m.start():s + m.end()].strip()[1:-1].strip()
     segments, parts, pos = [], [], 0
     for p in paras:
         if segments:
@@ -197,5 +279,8 @@ def segment_page(doc: Document) -> list[Article]:
 
     Each Article's text is Document slices joined by "" (repaired column break) or "\\n"."""
     units = _units(doc.text)
-    drafts = _group(units, _resumptions(units))
+    model = load_model()
+    blank_page = has_blank_lines(doc.text)
+    units, labels, resumes = _read_layout(units, model, blank_page)
+    drafts = _group(units, resumes, labels, _splits(units, model.split, blank_page, resumes))
     return [_article(doc, d, len(drafts) == 1) for d in drafts]

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from qa.text import CLOSERS, ends_sentence, pos_cut
+from qa.text import CLOSERS, ends_sentence, pos_cut, to_simplified
 
 TITLE_MAX = 50  # a line longer than this without final punctuation is body text cut by a break
 QUESTION_TITLE_MAX = 40  # a short line ending in ？/！ right before a dateline is a title
@@ -30,6 +30,7 @@ PAIRS = ("“”", "‘’", "「」", "『』", "（）", "()", "《》", "【�
 HOME_SOURCES = ("本报", "本刊", "本台")
 
 TITLE, KICKER, BYLINE, DATELINE, CREDIT, BODY = "title", "kicker", "byline", "dateline", "credit", "body"
+JUMP_IN, JUMP_OUT = "jump_in", "jump_out"  # 上接… / 下转… lines: page furniture, kept out of the text
 
 _CJK = "\u4e00-\u9fff"
 _NAME = rf"[{_CJK}·]{{2,4}}"
@@ -57,6 +58,8 @@ CREDIT_RE = re.compile(
 )
 CAPTION_RE = re.compile(r"(?:[大小上下左右中组]图|图[一二三四五六七八九十0-9①-⑩]*)[：:]|图为")
 KICKER_RE = re.compile(r"[■□●○▲△◆◇★☆▶►◎※]")
+# A jump line: the piece goes on (下转第2版, 转A3版) or comes from (上接第1版, 紧接第一版) another page.
+JUMP_RE = re.compile(r"[(（]?\s*(?P<way>上接|紧接|接|下转|转)(?:第|本报)?\s*[0-9０-９一二三四五六七八九十A-Za-z]{1,3}\s*版\s*[)）]?")
 LABEL_RE = re.compile(r"^(?:原标题|副标题|主标题|引题|标题)[：:]\s*")
 
 
@@ -79,6 +82,7 @@ class _Unit:
     lead: str = ""  # dateline opening the first span (kept in the spans, copied to the field)
     caption: bool = False  # starts with a caption marker (大图：, 图为 …)
     unfinished: bool = False  # the last line stops mid-sentence
+    shown: str = ""  # the text as printed (`text` is its simplified-script view, read by the rules)
 
 
 def _lines(text: str) -> list[_Line]:
@@ -174,18 +178,30 @@ def _full(text: str, column: int) -> bool:
     return column > 0 and abs(_display_width(text) - column) <= COLUMN_SLACK and not ends_sentence(_core(text))
 
 
+def _jumps_out(text: str) -> bool:
+    """True for a jump line saying the text above goes on elsewhere (下转第2版)."""
+    jump = JUMP_RE.fullmatch(text)
+    return jump is not None and jump["way"] in ("下转", "转")
+
+
 def _kind(text: str, next_text: str | None, full: bool = False) -> str:
     """Line class: kicker, dateline, byline, credit, body (sentence text) or title; a line that
     fills a wrapped column is body text, never a title."""
     if KICKER_RE.match(text) and len(text) <= KICKER_MAX:
         return KICKER
+    if JUMP_RE.fullmatch(text):
+        return JUMP_OUT if _jumps_out(text) else JUMP_IN
     if _is_dateline_line(text):
         return DATELINE
     if CREDIT_RE.fullmatch(text):  # before bylines: 记者某某摄 is a photo credit
         return CREDIT
     if BYLINE_RE.fullmatch(text):
         return BYLINE
+    if _lead(text):
+        return BODY  # a line opening with a dateline starts a report's text, never a headline
     core = _core(text)
+    if next_text is not None and _jumps_out(next_text) and not ends_sentence(core):
+        return BODY  # a 下转 line follows the text it carries on elsewhere: never a headline
     if ends_sentence(core):
         # A short question/exclamation right before a dateline or byline is a headline.
         opens_next = next_text is not None and (_lead(next_text) or BYLINE_RE.fullmatch(next_text))
@@ -195,7 +211,10 @@ def _kind(text: str, next_text: str | None, full: bool = False) -> str:
 
 
 def _units(text: str) -> list[_Unit]:
-    """Classified lines; body lines that stop mid-sentence are joined to the next body line."""
+    """Classified lines; body lines that stop mid-sentence are joined to the next body line.
+    Traditional script is read through its simplified view (報訊 as 报讯; OpenCC, character for
+    character, so offsets hold); units keep the printed text in `shown`."""
+    printed, text = text, to_simplified(text)
     lines = _lines(text)
     column = _column_width(lines)
     full = [_full(ln.text, column) for ln in lines]
@@ -206,7 +225,8 @@ def _units(text: str) -> list[_Unit]:
     while i < len(lines):
         ln = lines[i]
         if kinds[i] != BODY:
-            units.append(_Unit(kinds[i], ((ln.start, ln.end),), ln.text, ln.block))
+            units.append(_Unit(kinds[i], ((ln.start, ln.end),), ln.text, ln.block,
+                               shown=printed[ln.start:ln.end]))
             i += 1
             continue
         lead = _lead(ln.text)
@@ -222,7 +242,14 @@ def _units(text: str) -> list[_Unit]:
             spans.append((lines[i].start, lines[i].end))
             body += lines[i].text
             unfinished = full[i] or _unfinished(lines[i].text)
-        units.append(_Unit(BODY, tuple(spans), body, ln.block, ln.text[:lead].strip(),
-                           bool(CAPTION_RE.match(ln.text)), unfinished))
+        if i + 1 < len(lines) and kinds[i + 1] == JUMP_OUT and not ends_sentence(_core(lines[i].text)):
+            unfinished = True  # the sentence goes on where the jump line sends the reader
+        units.append(_Unit(BODY, tuple(spans), body, ln.block, printed[ln.start:ln.start + lead].strip(),
+                           bool(CAPTION_RE.match(ln.text)), unfinished, "".join(printed[a:b] for a, b in spans)))
         i += 1
     return units
+
+
+def has_blank_lines(text: str) -> bool:
+    """True when blank lines separate some of the page's text (else every line is its own block)."""
+    return re.search(r"\S[^\S\n]*\n(?:[^\S\n]*\n)+[^\S\n]*\S", text) is not None

@@ -1,0 +1,86 @@
+"""qa.segment.signals: the shipped decision weights, the title-run decoder and the text signals."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qa.errors import ModelFileError
+from qa.segment.articles import merge_fragments
+from qa.segment.signals import (FRAG, MODEL_FILE, NEXT, PREV, SUB, TITLE_FEATURES, Logistic, crosses_word, load_model,
+                                overlap, place_title_lines, terms)
+from qa.segment.units import BODY, TITLE, _units
+
+
+def test_shipped_model_loads_with_every_decision():
+    model = load_model()
+    assert model.titles.weights.shape == (4, len(TITLE_FEATURES))
+    assert model.split.weights.shape[0] == 1 and model.resume.weights.shape[0] == 1
+    assert 0.0 < model.resume_threshold < 1.0
+
+
+def test_missing_or_damaged_model_file_names_the_file(tmp_path):
+    missing = tmp_path / "segmenter.json"
+    with pytest.raises(ModelFileError, match="segmenter.json"):
+        load_model(str(missing))
+    missing.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFileError, match="damaged"):
+        load_model(str(missing))
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    data["titles"]["features"] = ["something_else"]
+    missing.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="refit"):
+        load_model(str(missing))
+
+
+def _uniform_titles(logp: list[list[float]]) -> Logistic:
+    """A model whose class log-probabilities are the given rows whatever the features."""
+    k = len(TITLE_FEATURES)
+    return Logistic(TITLE_FEATURES, np.zeros((4, k)), np.asarray(logp[0]), np.zeros(k), np.ones(k))
+
+
+def _rows(n: int, after_body: bool = True, headed: bool = False) -> np.ndarray:
+    rows = np.zeros((n, len(TITLE_FEATURES)))
+    rows[0, TITLE_FEATURES.index("after_body")] = float(after_body)
+    rows[:, TITLE_FEATURES.index("prev_headed")] = float(headed)
+    return rows
+
+
+def test_title_run_labels_follow_the_page_order():
+    likes_prev = _uniform_titles([[0.0, -3.0, -3.0, -3.0]])
+    assert place_title_lines(likes_prev, _rows(2), has_prev=True, has_next=True) == [PREV, PREV]
+    # No body above: nothing to close; a body that has its headline takes no second one.
+    assert place_title_lines(likes_prev, _rows(2), has_prev=False, has_next=True) == [NEXT, NEXT]
+    assert place_title_lines(likes_prev, _rows(2, headed=True), has_prev=True, has_next=True) == [NEXT, NEXT]
+    likes_frag = _uniform_titles([[-3.0, -3.0, -3.0, 0.0]])
+    # Only the first line right after body text may be a fragment.
+    labels = place_title_lines(likes_frag, _rows(2), has_prev=True, has_next=True)
+    assert labels[0] == FRAG and labels[1] != FRAG
+    assert FRAG not in place_title_lines(likes_frag, _rows(2, after_body=False), has_prev=True, has_next=True)
+    likes_sub = _uniform_titles([[-3.0, -2.0, 0.0, -3.0]])
+    assert place_title_lines(likes_sub, _rows(2, after_body=False), has_prev=True, has_next=True) == [SUB, SUB]
+
+
+def test_word_across_a_junction():
+    assert crosses_word("人们都感觉到，这", "里有着一线城市的样子。")  # 这|里 -> 这里
+    assert not crosses_word("人们都感觉到了。", "新的一年开始了。")
+
+
+def test_terms_overlap_of_headline_and_body():
+    head, body = terms("氢能公交车投入运营"), terms("全市首批氢能公交车近日投入运营。")
+    assert overlap(head, body) == pytest.approx(16 / 17)  # all but the bigram 车投 (车近日投)
+    assert overlap(terms("图书馆开放时间"), body) == 0.0
+
+
+def test_fragment_joins_the_paragraph_below_or_stands_alone():
+    text = "一篇报道的标题\n\n首批氢能公交车近日投入\n\n运营，覆盖三条线路。\n\n另一篇的标题\n"
+    units = _units(text)
+    frag = next(i for i, u in enumerate(units) if u.text.startswith("首批"))
+    units[frag] = replace(units[frag], kind=TITLE)
+    merged, standalone = merge_fragments(units, [frag])
+    assert merged[frag].kind == BODY and merged[frag].text == "首批氢能公交车近日投入运营，覆盖三条线路。"
+    assert standalone == {}
+    alone, standalone = merge_fragments(units[: frag + 1] + units[frag + 2:], [frag])
+    assert alone[frag].kind == BODY and alone[frag].unfinished and standalone == {frag: frag}
