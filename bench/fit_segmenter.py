@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from qa.segment.signals import (FRAG, MODEL_FILE, NEXT, PREV, RESUME_FEATURES, SPLIT_FEATURES, SUB,  # noqa: E402
                                 TITLE_FEATURES, Logistic, blank_share, resume_row, split_row, title_rows)
-from qa.segment.units import BODY, TITLE, _units, has_blank_lines  # noqa: E402
+from qa.segment.units import BODY, TITLE, _units, has_blank_lines, is_wrapped  # noqa: E402
 from segpages import Page, build_pages  # noqa: E402
 from qa.segment.articles import merge_fragments  # noqa: E402
 
@@ -47,7 +47,7 @@ def title_examples(page: Page, units, truth: list[int]) -> tuple[list, list, lis
     """Feature rows, PREV/NEXT/SUB/FRAG labels and unit indices of the title lines whose place is
     known (FRAG: body text of a known article printed as a short line)."""
     rows, labels, where = [], [], []
-    blank = has_blank_lines(page.text)
+    blank, wrapped = has_blank_lines(page.text), is_wrapped(page.text)
     i = 0
     while i < len(units):
         if units[i].kind != TITLE:
@@ -58,7 +58,7 @@ def title_examples(page: Page, units, truth: list[int]) -> tuple[list, list, lis
             j += 1
         above = next((truth[k] for k in range(i - 1, -1, -1) if units[k].kind == BODY and truth[k] >= 0), -1)
         below = next((truth[k] for k in range(j, len(units)) if units[k].kind == BODY and truth[k] >= 0), -1)
-        feats = title_rows(units, i, j, blank, dict(zip(where, labels)))
+        feats = title_rows(units, i, j, blank, dict(zip(where, labels)), wrapped)
         for k in range(i, j):
             if truth[k] >= 0:  # its characters are body text of a known article
                 rows.append(feats[k - i])

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa.segment.signals import (FRAG, PREV, RESUME_FEATURES, SUB, TITLE_FEATURES, Logistic, SegmenterModel, blank_share, load_model, place_title_lines, resume_row,
+from qa.segment.signals import (FRAG, PREV, RESUME_FEATURES, SUB, Logistic, SegmenterModel, blank_share, load_model, place_title_lines, resume_row,
                                 split_row, title_rows)
 from qa.segment.units import (BODY, BYLINE, CAPTION_MAX, CREDIT, DATE_RE, DATELINE, JUMP_IN, JUMP_OUT, KICKER,
-                              LABEL_RE, TITLE, TRAILING_REPORTERS_RE, _Unit, _units, has_blank_lines)
+                              LABEL_RE, TITLE, TRAILING_REPORTERS_RE, _Unit, _units, has_blank_lines, is_wrapped)
 from qa.text import content_hash, ends_sentence, to_simplified
 from qa.types import Article, Document, Segment
 
@@ -35,10 +35,16 @@ class _Draft:
     ended: bool = False  # an end marker (end dateline, photo credit) closed it
 
 
-def _resumptions(units: list[_Unit], model: Logistic, threshold: float, labels: dict[int, int]) -> dict[int, int]:
+def _resumptions(units: list[_Unit], model: Logistic, threshold: float, labels: dict[int, int],
+                 fragments: dict[int, float] | None = None) -> dict[int, int]:
     """{resuming unit index: interrupted unit index}: paragraphs that stop mid-sentence paired
     with the later plain paragraphs most likely to carry them on, likeliest pairs first (each
-    paragraph resumes and is resumed at most once), when likely enough (`threshold`)."""
+    paragraph resumes and is resumed at most once), when likely enough (`threshold`). A body
+    fragment (`fragments`: a line read as a sentence cut short) must go on somewhere, so it
+    takes its likeliest free candidate whose text shows the sentence going on (see _continues)
+    even below the threshold; its pairs weigh the resumption by the chance that the line is a
+    fragment at all (`fragments`: unit index -> that probability)."""
+    fragments = fragments or {}
     pairs: list[tuple[float, int, int]] = []
     for p, u in enumerate(units):
         if u.kind != BODY or not u.unfinished:
@@ -47,22 +53,25 @@ def _resumptions(units: list[_Unit], model: Logistic, threshold: float, labels: 
                  if units[q].kind == BODY and not units[q].lead and not units[q].caption]
         if cands:
             prob = model.scores(np.asarray([resume_row(units, p, q, labels) for q in cands], dtype=np.float64))
-            pairs += [(float(pr), p, q) for pr, q in zip(prob, cands) if pr > threshold]
+            pairs += [(float(pr), p, q) for pr, q in zip(prob, cands)
+                      if pr > threshold or (p in fragments and _continues(units, p, q, labels))]
     out: dict[int, int] = {}
     taken: set[int] = set()
-    for _, p, q in sorted(pairs, key=lambda t: (-t[0], t[1], t[2])):
+    # Pairs above the threshold first, then the fragments' below it, each group likeliest first.
+    for _, _, p, q in sorted((pr <= threshold, -pr * fragments.get(p, 1.0), p, q) for pr, p, q in pairs):
         if p not in taken and q not in out:
             out[q] = p
             taken.add(p)
     return out
 
 
-def _label_runs(units: list[_Unit], model: Logistic, blank_page: bool,
-                allow_fragments: bool) -> tuple[dict[int, int], list[int]]:
-    """{title unit index: PREV, NEXT or SUB} for the title lines of the page, and the indices of
-    the lines the model reads as body fragments (FRAG; only when `allow_fragments`)."""
+def _label_runs(units: list[_Unit], model: Logistic, blank_page: bool, wrapped: bool,
+                allow_fragments: bool) -> tuple[dict[int, int], dict[int, float]]:
+    """{title unit index: PREV, NEXT or SUB} for the title lines of the page, and {index: the
+    model's probability of FRAG} of the lines it reads as body fragments (only when
+    `allow_fragments`)."""
     labels: dict[int, int] = {}
-    fragments: list[int] = []
+    fragments: dict[int, float] = {}
     i = 0
     while i < len(units):
         if units[i].kind != TITLE:
@@ -73,12 +82,11 @@ def _label_runs(units: list[_Unit], model: Logistic, blank_page: bool,
             j += 1
         has_prev = any(u.kind == BODY for u in units[:i])
         has_next = any(u.kind == BODY for u in units[j:])
-        rows = title_rows(units, i, j, blank_page, labels)
-        if not allow_fragments:
-            rows[:, TITLE_FEATURES.index("after_body")] = 0.0  # no FRAG choice offered
-        for k, label in zip(range(i, j), place_title_lines(model, rows, has_prev, has_next)):
+        rows = title_rows(units, i, j, blank_page, labels, wrapped)
+        p_frag = np.exp(model.scores(rows)[:, FRAG])
+        for k, label in zip(range(i, j), place_title_lines(model, rows, has_prev, has_next, allow_fragments)):
             if label == FRAG:
-                fragments.append(k)
+                fragments[k] = float(p_frag[k - i])
             else:
                 labels[k] = label
         i = j
@@ -117,23 +125,24 @@ def _continues(units: list[_Unit], p: int, q: int, labels: dict[int, int]) -> bo
     return bool(row["crosses_word"] or row["junction_word"] or row["after_jump_in"])
 
 
-def _read_layout(units: list[_Unit], model: SegmenterModel,
-                 blank_page: bool) -> tuple[list[_Unit], dict[int, int], dict[int, int]]:
+def _read_layout(units: list[_Unit], model: SegmenterModel, blank_page: bool,
+                 wrapped: bool) -> tuple[list[_Unit], dict[int, int], dict[int, int]]:
     """The page's units with body fragments merged (see merge_fragments), {title unit index:
     PREV, NEXT or SUB} for every title line left, and {resuming unit: interrupted unit}.
     A fragment standing alone must be seen to carry on further down (a word across the
     junction, or a jump line before its continuation): one that is not was a headline after
     all, and is placed as one."""
-    _, fragments = _label_runs(units, model.titles, blank_page, allow_fragments=True)
+    _, fragments = _label_runs(units, model.titles, blank_page, wrapped, allow_fragments=True)
     while True:
-        merged, standalone = merge_fragments(units, fragments)
-        labels = _label_runs(merged, model.titles, blank_page, allow_fragments=False)[0]
-        resumes = _resumptions(merged, model.resume, model.resume_threshold, labels)
+        merged, standalone = merge_fragments(units, list(fragments))
+        labels = _label_runs(merged, model.titles, blank_page, wrapped, allow_fragments=False)[0]
+        resumes = _resumptions(merged, model.resume, model.resume_threshold, labels,
+                               {new: fragments[k] for new, k in standalone.items()})
         carried = {p for q, p in resumes.items() if _continues(merged, p, q, labels)}
         orphans = {k for new, k in standalone.items() if new not in carried}
         if not orphans:
             return merged, labels, resumes
-        fragments = [k for k in fragments if k not in orphans]
+        fragments = {k: p for k, p in fragments.items() if k not in orphans}
 
 
 def _place_titles(run: list[_Unit], labels: list[int], resumed: bool, cur: _Draft | None, new) -> _Draft | None:
@@ -281,6 +290,6 @@ def segment_page(doc: Document) -> list[Article]:
     units = _units(doc.text)
     model = load_model()
     blank_page = has_blank_lines(doc.text)
-    units, labels, resumes = _read_layout(units, model, blank_page)
+    units, labels, resumes = _read_layout(units, model, blank_page, is_wrapped(doc.text))
     drafts = _group(units, resumes, labels, _splits(units, model.split, blank_page, resumes))
     return [_article(doc, d, len(drafts) == 1) for d in drafts]

@@ -33,7 +33,7 @@ TITLE_FEATURES = (
     "next_opens", "prev_headed", "bodies_overlap", "prev_unfinished", "prev_ended", "blank_before", "blank_after",
     "page_blanks", "first_in_run", "last_in_run", "run_lines", "line_chars",
     "after_body", "has_comma", "opens_function_word", "ends_function_word", "ends_single_char",
-    "same_block_as_next_title",
+    "same_block_as_next_title", "tail_may_be_body",
 )
 # jieba POS tags (first letter) of words that lean on what follows or precedes them: pronoun,
 # preposition, conjunction, auxiliary, adverb, locative; a headline seldom starts or ends so.
@@ -188,9 +188,13 @@ def _headed(units: list[_Unit], i: int, placed: dict[int, int]) -> bool:
     return False
 
 
-def title_rows(units: list[_Unit], i: int, j: int, blank_page: bool, placed: dict[int, int]) -> np.ndarray:
+def title_rows(units: list[_Unit], i: int, j: int, blank_page: bool, placed: dict[int, int],
+               wrapped: bool = False) -> np.ndarray:
     """Feature rows (TITLE_FEATURES) of the title lines units[i:j], one per line; `placed` holds
-    the labels of the title lines above (decided first: the page is read top down)."""
+    the labels of the title lines above (decided first: the page is read top down). The last
+    line of a run may be body text cut short unless a plain paragraph follows on a page that is
+    not hard-wrapped (`wrapped`): only a column break puts a paragraph's first words on a line
+    of their own."""
     before, head = _body_before(units, i)
     after = _body_after(units, j)
     prev_terms, next_terms = _body_text(units, before[-4:]), _body_text(units, after[:3])
@@ -217,32 +221,41 @@ def title_rows(units: list[_Unit], i: int, j: int, blank_page: bool, placed: dic
             float(bool(words) and len(words[-1][0]) == 1 and is_cjk(words[-1][0])),
             # On a page with blank lines, title lines printed without one between them form one block.
             float(blank_page and k + 1 < j and units[k + 1].block == units[k].block),
+            float(k == j - 1 and (j == len(units) or units[j].kind != BODY or bool(units[j].lead) or wrapped)),
         ])
     return np.asarray(rows, dtype=np.float64)
 
 
-def place_title_lines(model: Logistic, rows: np.ndarray, has_prev: bool, has_next: bool) -> list[int]:
-    """A label per line of a title run: the first line, right after body text, may be a body
-    fragment (FRAG); then lines may close the body above (PREV), the rest all open the body
-    below (NEXT) or all stay in the running article (SUB); the most likely such labelling under
-    the model."""
+def place_title_lines(model: Logistic, rows: np.ndarray, has_prev: bool, has_next: bool,
+                      fragments: bool = True) -> list[int]:
+    """A label per line of a title run: the first line, right after body text, and the last
+    line (see title_rows) may be body fragments (FRAG, when `fragments`); between them lines may
+    close the body above (PREV), the rest all open the body below (NEXT) or all stay in the
+    running article (SUB); the most likely such labelling under the model."""
     logp = model.scores(rows)
     # A body under a headline of its own takes no second one (one headline per piece).
     may_close = has_prev and not rows[0, TITLE_FEATURES.index("prev_headed")]
     n = len(rows)
+    heads = (0, 1) if fragments and rows[0, TITLE_FEATURES.index("after_body")] else (0,)
+    tails = (0, 1) if fragments and rows[-1, TITLE_FEATURES.index("tail_may_be_body")] else (0,)
     best, labels = -np.inf, [NEXT] * n
-    for f in (0, 1) if rows[0, TITLE_FEATURES.index("after_body")] else (0,):
-        for a in range(n - f + 1):
-            if a and not may_close:
-                break
-            for rest in (NEXT, SUB):
-                if f + a < n and (not has_next or (rest == SUB and not has_prev)):
-                    continue
-                score = logp[:f, FRAG].sum() + logp[f:f + a, PREV].sum() + logp[f + a:, rest].sum()
-                if score > best:
-                    best, labels = score, [FRAG] * f + [PREV] * a + [rest] * (n - f - a)
-                if f + a == n:
+    for f in heads:
+        for t in tails:
+            m = n - f - t  # lines left for headline labels
+            if m < 0:
+                continue
+            for a in range(m + 1):
+                if a and not may_close:
                     break
+                for rest in (NEXT, SUB):
+                    if a < m and (not has_next or (rest == SUB and not has_prev)):
+                        continue
+                    score = (logp[:f, FRAG].sum() + logp[f:f + a, PREV].sum() + logp[f + a:n - t, rest].sum()
+                             + logp[n - t:, FRAG].sum())
+                    if score > best:
+                        best, labels = score, [FRAG] * f + [PREV] * a + [rest] * (m - a) + [FRAG] * t
+                    if a == m:
+                        break
     return labels
 
 

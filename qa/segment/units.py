@@ -119,13 +119,19 @@ def _balanced(text: str) -> bool:
     return all(text.count(a) == text.count(b) for a, b in PAIRS)
 
 
+def _cut_short(core: str) -> bool:
+    """True when an unpunctuated line cannot be a headline by its shape: long, an open pair,
+    a 。 inside, or a trailing comma/opening mark."""
+    return len(core) > TITLE_MAX or core[-1] in OPEN_END or not _balanced(core) or "。" in core
+
+
 def _unfinished(text: str) -> bool:
-    """True when the line stops mid-sentence: no final punctuation and long, an open pair,
-    a 。 inside, a trailing comma/opening mark, or a last word that cannot end a phrase (OPEN_POS)."""
+    """True when the line stops mid-sentence: no final punctuation and cut short by its shape
+    (see _cut_short), or a last word that cannot end a phrase (OPEN_POS)."""
     core = _core(text)
     if ends_sentence(core):
         return False
-    if len(core) > TITLE_MAX or core[-1] in OPEN_END or not _balanced(core) or "。" in core:
+    if _cut_short(core):
         return True
     if core[-1] in CLOSERS:
         return False  # a quote or bracket just closed: a phrase can end there (titles often do)
@@ -207,7 +213,10 @@ def _kind(text: str, next_text: str | None, full: bool = False) -> str:
         opens_next = next_text is not None and (_lead(next_text) or BYLINE_RE.fullmatch(next_text))
         ask = core.rstrip(CLOSERS)[-1] in "？！?!"
         return TITLE if ask and opens_next and len(core) <= QUESTION_TITLE_MAX else BODY
-    return BODY if full or _unfinished(text) else TITLE
+    # A short line whose last word leans on what follows (…的, …和, a number) may still be a
+    # headline (一季度增长5.3%): it stays a title line here and the learned model decides
+    # whether it is body text cut short (signals.FRAG).
+    return BODY if full or _cut_short(core) else TITLE
 
 
 def _units(text: str) -> list[_Unit]:
@@ -248,6 +257,11 @@ def _units(text: str) -> list[_Unit]:
                            bool(CAPTION_RE.match(ln.text)), unfinished, "".join(printed[a:b] for a, b in spans)))
         i += 1
     return units
+
+
+def is_wrapped(text: str) -> bool:
+    """True for a hard-wrapped page: most lines fill one printed width (see _column_width)."""
+    return _column_width(_lines(to_simplified(text))) > 0
 
 
 def has_blank_lines(text: str) -> bool:
