@@ -177,8 +177,8 @@ def _headed(units: list[_Unit], i: int, placed: dict[int, int]) -> bool:
                 k -= 1
                 continue
             return placed.get(k) == NEXT
-        if u.kind == JUMP_IN:
-            return False
+        if u.kind in (JUMP_IN, DATELINE, CREDIT):
+            return False  # a jump line, or a closing dateline/credit line ending the piece above
         if u.kind == BODY and (u.lead or u.caption):  # the piece opens here: headed if a head tops it
             k -= 1
             while k >= 0 and units[k].kind == BYLINE:
