@@ -229,6 +229,9 @@ def _units(text: str) -> list[_Unit]:
     full = [_full(ln.text, column) for ln in lines]
     kinds = [_kind(ln.text, lines[i + 1].text if i + 1 < len(lines) else None, full[i])
              for i, ln in enumerate(lines)]
+    for i in range(1, len(lines)):
+        if kinds[i] == TITLE and full[i - 1] and kinds[i - 1] == BODY:
+            kinds[i] = BODY  # a line filling the column goes on in the next line: its last words
     units: list[_Unit] = []
     i = 0
     while i < len(lines):
@@ -251,6 +254,8 @@ def _units(text: str) -> list[_Unit]:
             spans.append((lines[i].start, lines[i].end))
             body += lines[i].text
             unfinished = full[i] or _unfinished(lines[i].text)
+        if len(spans) > 1 and not ends_sentence(_core(lines[i].text)):
+            unfinished = True  # a column's text that stops without final punctuation goes on elsewhere
         if i + 1 < len(lines) and kinds[i + 1] == JUMP_OUT and not ends_sentence(_core(lines[i].text)):
             unfinished = True  # the sentence goes on where the jump line sends the reader
         units.append(_Unit(BODY, tuple(spans), body, ln.block, printed[ln.start:ln.start + lead].strip(),
