@@ -71,17 +71,22 @@ def overlap(short: Counter, long: Counter) -> float:
 
 @dataclass(frozen=True)
 class Logistic:
-    """A (multinomial) logistic model: one weight row per class over named features."""
+    """A (multinomial) logistic model over named features, optionally on top of small hidden
+    ReLU layers (a multilayer perceptron) that let features combine."""
 
     features: tuple[str, ...]
-    weights: np.ndarray  # (classes, features); one row for a binary model
+    weights: np.ndarray  # (classes, inputs); one row for a binary model
     bias: np.ndarray  # (classes,)
     mean: np.ndarray  # standardisation of the features, fitted with the weights
     scale: np.ndarray
+    hidden: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # (weights (in, out), bias (out,)) per layer
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         """Class log-probabilities (multinomial) or P(yes) (binary) for feature rows."""
-        z = ((rows - self.mean) / self.scale) @ self.weights.T + self.bias
+        x = (rows - self.mean) / self.scale
+        for w, b in self.hidden:
+            x = np.maximum(x @ w + b, 0.0)
+        z = x @ self.weights.T + self.bias
         if self.weights.shape[0] == 1:
             return 1.0 / (1.0 + np.exp(-z[:, 0]))
         z = z - z.max(axis=1, keepdims=True)
@@ -90,7 +95,8 @@ class Logistic:
     def to_json(self) -> dict:
         return {"features": list(self.features), "weights": self.weights.round(6).tolist(),
                 "bias": self.bias.round(6).tolist(), "mean": self.mean.round(6).tolist(),
-                "scale": self.scale.round(6).tolist()}
+                "scale": self.scale.round(6).tolist(),
+                "hidden": [{"weights": w.round(6).tolist(), "bias": b.round(6).tolist()} for w, b in self.hidden]}
 
     @classmethod
     def from_json(cls, data: dict, expected: tuple[str, ...], where: str) -> "Logistic":
@@ -98,7 +104,9 @@ class Logistic:
             raise ModelFileError(where, f"features {data['features']} differ from this code's {list(expected)}; "
                                         "refit with python bench/fit_segmenter.py --write")
         arrays = [np.asarray(data[k], dtype=np.float64) for k in ("weights", "bias", "mean", "scale")]
-        return cls(tuple(data["features"]), *arrays)
+        hidden = tuple((np.asarray(layer["weights"], dtype=np.float64), np.asarray(layer["bias"], dtype=np.float64))
+                       for layer in data.get("hidden", ()))
+        return cls(tuple(data["features"]), *arrays, hidden=hidden)
 
 
 @dataclass(frozen=True)

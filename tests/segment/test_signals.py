@@ -16,7 +16,8 @@ from qa.segment.units import BODY, TITLE, _units
 
 def test_shipped_model_loads_with_every_decision():
     model = load_model()
-    assert model.titles.weights.shape == (4, len(TITLE_FEATURES))
+    logp = model.titles.scores(np.zeros((2, len(TITLE_FEATURES))))
+    assert logp.shape == (2, 4) and np.allclose(np.exp(logp).sum(axis=1), 1.0)  # PREV, NEXT, SUB, FRAG
     assert model.split.weights.shape[0] == 1 and model.resume.weights.shape[0] == 1
     assert 0.0 < model.resume_threshold < 1.0
 
