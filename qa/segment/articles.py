@@ -129,17 +129,15 @@ def _read_layout(units: list[_Unit], model: SegmenterModel, blank_page: bool,
                  wrapped: bool) -> tuple[list[_Unit], dict[int, int], dict[int, int]]:
     """The page's units with body fragments merged (see merge_fragments), {title unit index:
     PREV, NEXT or SUB} for every title line left, and {resuming unit: interrupted unit}.
-    A fragment standing alone must be seen to carry on further down (a word across the
-    junction, or a jump line before its continuation): one that is not was a headline after
-    all, and is placed as one."""
+    A fragment standing alone must carry on further down (see _resumptions): one that no later
+    paragraph resumes was a headline after all, and is placed as one."""
     _, fragments = _label_runs(units, model.titles, blank_page, wrapped, allow_fragments=True)
     while True:
         merged, standalone = merge_fragments(units, list(fragments))
         labels = _label_runs(merged, model.titles, blank_page, wrapped, allow_fragments=False)[0]
         resumes = _resumptions(merged, model.resume, model.resume_threshold, labels,
                                {new: fragments[k] for new, k in standalone.items()})
-        carried = {p for q, p in resumes.items() if _continues(merged, p, q, labels)}
-        orphans = {k for new, k in standalone.items() if new not in carried}
+        orphans = {k for new, k in standalone.items() if new not in resumes.values()}
         if not orphans:
             return merged, labels, resumes
         fragments = {k: p for k, p in fragments.items() if k not in orphans}
