@@ -8,7 +8,8 @@ Stages, each resumable (re-running the command continues where it stopped):
      sentence holding the answer cut out) and the most similar other paragraph.
   2. cache: run the frozen lower layers once and store their outputs (float16 memmap).
   3. train: the top layers and the span head, AdamW with warm-up and linear decay,
-     bf16 autocast; a checkpoint every --save-every steps.
+     bf16 autocast where the hardware has it (CUDA, or a CPU with AVX-512), float32 elsewhere:
+     emulated bf16 on an AVX2-only CPU is many times slower; a checkpoint every --save-every steps.
   4. export: the trained layers and head as int8 (per-row scales) and float32 npz files.
 Data policy: only the train files are read; CMRC dev and DRCD dev are never touched here.
 Needs `pip install -e '.[train]'` (torch).
@@ -175,6 +176,18 @@ def prepare(items: list[dict], tok, s: Settings, rng: random.Random) -> dict[str
             "kind": np.array(kinds, np.int8)}
 
 
+def autocast(device: str):
+    """bf16 autocast on CUDA or an AVX-512 CPU; a no-op context elsewhere (emulated bf16 on an
+    AVX2-only CPU made a training step take over a minute instead of seconds)."""
+    import contextlib
+
+    import torch
+
+    if device.startswith("cuda") or "AVX512" in torch.backends.cpu.get_cpu_capability():
+        return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 def log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
@@ -199,7 +212,7 @@ def run_cache(model, data, work: Path, device: str, batch: int) -> np.memmap:
         for b in range(done, n, batch):
             ids = torch.from_numpy(data["ids"][b : b + batch].astype(np.int64)).to(device)
             mask = (torch.arange(L)[None, :] < torch.from_numpy(data["lens"][b : b + batch])[:, None]).to(device)
-            with torch.autocast(device_type=device, dtype=torch.bfloat16):
+            with autocast(device):
                 h = model.lower(ids, mask)
             hidden[b : b + len(ids)] = h.float().cpu().numpy().astype(np.float16)
             if (b // batch) % 20 == 0:
@@ -254,7 +267,7 @@ def train(model, data, hidden, work: Path, s: Settings, device: str, save_every:
         frac = step / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
         for g, b in zip(opt.param_groups, base):
             g["lr"] = b * frac
-        with torch.autocast(device_type=device, dtype=torch.bfloat16):
+        with autocast(device):
             st, en = model.upper(x, mask)
         loss = span_loss(st, en, gs, ge)
         loss.backward()
