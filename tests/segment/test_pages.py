@@ -1,4 +1,4 @@
-"""Tests for qa.segment: the real printed page seed, the web copy seed and small synthetic pages."""
+"""Tests for qa.segment on the real printed page seed, the web copy seed and small synthetic pages."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,7 +13,7 @@ from qa.textrepair import repair_text
 from qa.types import Article, Document
 from tests.strategies import messy_text
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def _doc(text: str, path: str = "page.txt", date: str = "", title: str = "") -> Document:
