@@ -107,3 +107,23 @@ def test_article_interrupted_by_another_and_resumed_after_a_jump_line():
     assert "市民出门五百米就能见到绿色。园林部门负责人介绍" in parks.text
     assert "下转" not in parks.text and "上接" not in parks.text
     assert "绿地" not in buses.text and buses.text.endswith("逐步扩大氢能公交的覆盖范围。")
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    """Hard-wrap each paragraph at `width` characters, as text taken from a printed column."""
+    return "\n".join(p[k:k + width] for p in text.split("\n") for k in range(0, len(p), width))
+
+
+def test_hard_wrapped_column_interrupted_and_resumed():
+    parks_1 = "本报讯 今年以来，全市新增城市绿地一百二十公顷，建成口袋公园四十六个，市民出门五百米就能见到"
+    parks_2 = "绿色。园林部门负责人介绍，新建公园大多利用边角地块，既不占用耕地，又方便周边居民休闲散步。"
+    buses = "时报讯 " + LONG_B.replace("\n\n", "\n")
+    text = (f"城市绿地面积持续增加\n{_wrap(parks_1)}\n（下转第二版）\n氢能公交车投入运营\n{_wrap(buses)}\n"
+            f"（上接第一版）\n{_wrap(parks_2)}\n")
+    doc = _doc(text)
+    arts = segment_page(doc)
+    _slices_back(doc, arts)
+    assert [a.title for a in arts] == ["城市绿地面积持续增加", "氢能公交车投入运营"]
+    parks, buses_art = arts
+    assert parks.text == parks_1 + parks_2  # column lines joined, the cut sentence stitched
+    assert buses_art.text.split("\n") == buses.split("\n")
