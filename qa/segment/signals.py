@@ -56,7 +56,8 @@ def terms(text: str) -> Counter:
     """Character bigrams of the Chinese text and lowercased Latin/digit words: what a headline
     shares with the paragraphs of its own article."""
     tokens = [t.lower() for t in _TERM_RE.findall(text)]
-    grams = Counter(tokens)
+    # Single characters (的, 是, 在 …) are shared by any two paragraphs: only bigrams tell topics.
+    grams = Counter(t for t in tokens if len(t) > 1 or not is_cjk(t))
     grams.update(a + b for a, b in zip(tokens, tokens[1:]) if len(a) == 1 and len(b) == 1)
     return grams
 
