@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from qa.segment.signals import (FRAG, MODEL_FILE, NEXT, PREV, RESUME_FEATURES, SPLIT_FEATURES, SUB,  # noqa: E402
-                                TITLE_FEATURES, Logistic, blank_share, resume_row, split_row, title_rows)
+                                TITLE_FEATURES, Classifier, blank_share, resume_row, split_row, title_rows)
 from qa.segment.units import BODY, TITLE, _units, has_blank_lines, is_wrapped  # noqa: E402
 from segpages import Page, build_pages  # noqa: E402
 from qa.segment.articles import merge_fragments  # noqa: E402
@@ -133,7 +133,7 @@ def choose_threshold(prob: np.ndarray, labels: np.ndarray, groups: np.ndarray) -
 
 
 def fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balanced: bool = True,
-        hidden: int = 0) -> Logistic:
+        hidden: int = 0) -> Classifier:
     """A logistic model (hidden=0) or a one-hidden-layer perceptron (hidden ReLU units) on
     standardised features; seeded, so a refit reproduces the weights."""
     from sklearn.linear_model import LogisticRegression
@@ -145,12 +145,12 @@ def fit(rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], balance
     if not hidden:
         clf = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced" if balanced else None)
         clf.fit(x, labels)
-        return Logistic(features, np.asarray(clf.coef_), np.asarray(clf.intercept_), mean, scale)
+        return Classifier(features, np.asarray(clf.coef_), np.asarray(clf.intercept_), mean, scale)
     net = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-2, max_iter=600, early_stopping=True,
                         n_iter_no_change=20, random_state=0)
     net.fit(x, labels)
-    (w1, w2), (b1, b2) = net.coefs_, net.intercepts_  # a binary net keeps one logit column, as Logistic does
-    return Logistic(features, w2.T, b2, mean, scale, ((w1, b1),))
+    (w1, w2), (b1, b2) = net.coefs_, net.intercepts_  # a binary net keeps one logit column, as Classifier does
+    return Classifier(features, w2.T, b2, mean, scale, ((w1, b1),))
 
 
 def main(argv=None) -> None:

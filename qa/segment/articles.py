@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa.segment.signals import (FRAG, PREV, RESUME_FEATURES, SUB, Logistic, SegmenterModel, blank_share, load_model, place_title_lines, resume_row,
-                                split_row, title_rows)
+from qa.segment.signals import (FRAG, PREV, RESUME_FEATURES, SUB, Classifier, SegmenterModel, blank_share,
+                                load_model, place_title_lines, resume_row, split_row, title_rows)
 from qa.segment.units import (BODY, BYLINE, CAPTION_MAX, CREDIT, DATE_RE, DATELINE, JUMP_IN, JUMP_OUT, KICKER,
                               LABEL_RE, TITLE, TRAILING_REPORTERS_RE, _Unit, _units, has_blank_lines, is_wrapped)
 from qa.text import content_hash, ends_sentence, to_simplified
@@ -35,7 +35,7 @@ class _Draft:
     ended: bool = False  # an end marker (end dateline, photo credit) closed it
 
 
-def _resumptions(units: list[_Unit], model: Logistic, threshold: float, labels: dict[int, int],
+def _resumptions(units: list[_Unit], model: Classifier, threshold: float, labels: dict[int, int],
                  fragments: dict[int, float] | None = None) -> dict[int, int]:
     """{resuming unit index: interrupted unit index}: paragraphs that stop mid-sentence paired
     with the later plain paragraphs most likely to carry them on, likeliest pairs first (each
@@ -65,7 +65,7 @@ def _resumptions(units: list[_Unit], model: Logistic, threshold: float, labels: 
     return out
 
 
-def _label_runs(units: list[_Unit], model: Logistic, blank_page: bool, wrapped: bool,
+def _label_runs(units: list[_Unit], model: Classifier, blank_page: bool, wrapped: bool,
                 allow_fragments: bool) -> tuple[dict[int, int], dict[int, float]]:
     """{title unit index: PREV, NEXT or SUB} for the title lines of the page, and {index: the
     model's probability of FRAG} of the lines it reads as body fragments (only when
@@ -163,7 +163,7 @@ def _place_titles(run: list[_Unit], labels: list[int], resumed: bool, cur: _Draf
     return cur
 
 
-def _splits(units: list[_Unit], model: Logistic, blank_page: bool, resumes: dict[int, int]) -> set[int]:
+def _splits(units: list[_Unit], model: Classifier, blank_page: bool, resumes: dict[int, int]) -> set[int]:
     """Body units that start a new piece although nothing but the text says so: the paragraph
     above is body text of another piece (no headline, dateline or blank line decides it)."""
     share = blank_share(units)

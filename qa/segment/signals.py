@@ -71,7 +71,7 @@ def overlap(short: Counter, long: Counter) -> float:
 
 
 @dataclass(frozen=True)
-class Logistic:
+class Classifier:
     """A (multinomial) logistic model over named features, optionally on top of small hidden
     ReLU layers (a multilayer perceptron) that let features combine."""
 
@@ -100,7 +100,7 @@ class Logistic:
                 "hidden": [{"weights": w.round(6).tolist(), "bias": b.round(6).tolist()} for w, b in self.hidden]}
 
     @classmethod
-    def from_json(cls, data: dict, expected: tuple[str, ...], where: str) -> "Logistic":
+    def from_json(cls, data: dict, expected: tuple[str, ...], where: str) -> "Classifier":
         if tuple(data["features"]) != expected:
             raise ModelFileError(where, f"features {data['features']} differ from this code's {list(expected)}; "
                                         "refit with python bench/fit_segmenter.py --write")
@@ -112,9 +112,9 @@ class Logistic:
 
 @dataclass(frozen=True)
 class SegmenterModel:
-    titles: Logistic  # 3 classes: PREV, NEXT, SUB
-    split: Logistic  # binary: does a new piece start between two adjacent paragraphs
-    resume: Logistic  # binary: does this later paragraph resume the interrupted one
+    titles: Classifier  # 4 classes: PREV, NEXT, SUB, FRAG
+    split: Classifier  # binary: does a new piece start between two adjacent paragraphs
+    resume: Classifier  # binary: does this later paragraph resume the interrupted one
     resume_threshold: float  # the likeliest candidate resumes it when its probability is above this
 
 
@@ -123,9 +123,9 @@ def load_model(path: str = str(MODEL_FILE)) -> SegmenterModel:
     """The shipped decision weights; a clear error naming the file when missing or damaged."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return SegmenterModel(Logistic.from_json(data["titles"], TITLE_FEATURES, path),
-                              Logistic.from_json(data["split"], SPLIT_FEATURES, path),
-                              Logistic.from_json(data["resume"], RESUME_FEATURES, path),
+        return SegmenterModel(Classifier.from_json(data["titles"], TITLE_FEATURES, path),
+                              Classifier.from_json(data["split"], SPLIT_FEATURES, path),
+                              Classifier.from_json(data["resume"], RESUME_FEATURES, path),
                               float(data["resume_threshold"]))
     except FileNotFoundError as exc:
         raise ModelFileError(path, "the segmentation weights are missing; reinstall, or refit with "
@@ -235,7 +235,7 @@ def title_rows(units: list[_Unit], i: int, j: int, blank_page: bool, placed: dic
     return np.asarray(rows, dtype=np.float64)
 
 
-def place_title_lines(model: Logistic, rows: np.ndarray, has_prev: bool, has_next: bool,
+def place_title_lines(model: Classifier, rows: np.ndarray, has_prev: bool, has_next: bool,
                       fragments: bool = True) -> list[int]:
     """A label per line of a title run: the first line, right after body text, and the last
     line (see title_rows) may be body fragments (FRAG, when `fragments`); between them lines may

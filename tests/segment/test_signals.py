@@ -9,7 +9,7 @@ import pytest
 
 from qa.errors import ModelFileError
 from qa.segment.articles import merge_fragments
-from qa.segment.signals import (FRAG, MODEL_FILE, NEXT, PREV, SUB, TITLE_FEATURES, Logistic, crosses_word, load_model,
+from qa.segment.signals import (FRAG, MODEL_FILE, NEXT, PREV, SUB, TITLE_FEATURES, Classifier, crosses_word, load_model,
                                 overlap, place_title_lines, terms)
 from qa.segment.units import BODY, TITLE, _units
 
@@ -36,10 +36,10 @@ def test_missing_or_damaged_model_file_names_the_file(tmp_path):
         load_model(str(missing))
 
 
-def _uniform_titles(logp: list[list[float]]) -> Logistic:
+def _uniform_titles(logp: list[list[float]]) -> Classifier:
     """A model whose class log-probabilities are the given rows whatever the features."""
     k = len(TITLE_FEATURES)
-    return Logistic(TITLE_FEATURES, np.zeros((4, k)), np.asarray(logp[0]), np.zeros(k), np.ones(k))
+    return Classifier(TITLE_FEATURES, np.zeros((4, k)), np.asarray(logp[0]), np.zeros(k), np.ones(k))
 
 
 def _rows(n: int, after_body: bool = True, headed: bool = False) -> np.ndarray:
