@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from qa.segment.signals import (FRAG, MODEL_FILE, NEXT, PREV, RESUME_FEATURES, SPLIT_FEATURES, SUB,  # noqa: E402
                                 TITLE_FEATURES, Classifier, blank_share, resume_row, split_row, title_rows)
-from qa.segment.units import BODY, TITLE, _units, has_blank_lines, is_wrapped  # noqa: E402
+from qa.segment.units import BODY, _units, has_blank_lines, is_wrapped, title_runs  # noqa: E402
 from segpages import Page, build_pages  # noqa: E402
 from qa.segment.articles import merge_fragments  # noqa: E402
 
@@ -52,14 +52,7 @@ def title_examples(page: Page, units, truth: list[int]) -> tuple[list, list, lis
     known (FRAG: body text of a known article printed as a short line)."""
     rows, labels, where = [], [], []
     blank, wrapped = has_blank_lines(page.text), is_wrapped(page.text)
-    i = 0
-    while i < len(units):
-        if units[i].kind != TITLE:
-            i += 1
-            continue
-        j = i
-        while j < len(units) and units[j].kind == TITLE:
-            j += 1
+    for i, j in title_runs(units):
         above = next((truth[k] for k in range(i - 1, -1, -1) if units[k].kind == BODY and truth[k] >= 0), -1)
         below = next((truth[k] for k in range(j, len(units)) if units[k].kind == BODY and truth[k] >= 0), -1)
         feats = title_rows(units, i, j, blank, dict(zip(where, labels)), wrapped)
@@ -83,7 +76,6 @@ def title_examples(page: Page, units, truth: list[int]) -> tuple[list, list, lis
             rows.append(feats[k - i])
             labels.append(label)
             where.append(k)
-        i = j
     return rows, labels, where
 
 

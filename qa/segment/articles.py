@@ -11,7 +11,8 @@ import numpy as np
 from qa.segment.signals import (FRAG, PREV, RESUME_FEATURES, SUB, Classifier, SegmenterModel, blank_share,
                                 load_model, place_title_lines, resume_row, split_row, title_rows)
 from qa.segment.units import (BODY, BYLINE, CAPTION_MAX, CREDIT, DATE_RE, DATELINE, JUMP_IN, JUMP_OUT, KICKER,
-                              LABEL_RE, TITLE, TRAILING_REPORTERS_RE, _Unit, _units, has_blank_lines, is_wrapped)
+                              LABEL_RE, TITLE, TRAILING_REPORTERS_RE, _Unit, _units, has_blank_lines, is_wrapped,
+                              title_runs)
 from qa.text import content_hash, ends_sentence, to_simplified
 from qa.types import Article, Document, Segment
 
@@ -72,14 +73,7 @@ def _label_runs(units: list[_Unit], model: Classifier, blank_page: bool, wrapped
     `allow_fragments`)."""
     labels: dict[int, int] = {}
     fragments: dict[int, float] = {}
-    i = 0
-    while i < len(units):
-        if units[i].kind != TITLE:
-            i += 1
-            continue
-        j = i
-        while j < len(units) and units[j].kind == TITLE:
-            j += 1
+    for i, j in title_runs(units):
         has_prev = any(u.kind == BODY for u in units[:i])
         has_next = any(u.kind == BODY for u in units[j:])
         rows = title_rows(units, i, j, blank_page, labels, wrapped)
@@ -89,7 +83,6 @@ def _label_runs(units: list[_Unit], model: Classifier, blank_page: bool, wrapped
                 fragments[k] = float(p_frag[k - i])
             else:
                 labels[k] = label
-        i = j
     return labels, fragments
 
 

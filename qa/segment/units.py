@@ -264,6 +264,21 @@ def _units(text: str) -> list[_Unit]:
     return units
 
 
+def title_runs(units: list[_Unit]) -> list[tuple[int, int]]:
+    """(start, end) of each run of consecutive title lines, in page order."""
+    runs, i = [], 0
+    while i < len(units):
+        if units[i].kind != TITLE:
+            i += 1
+            continue
+        j = i
+        while j < len(units) and units[j].kind == TITLE:
+            j += 1
+        runs.append((i, j))
+        i = j
+    return runs
+
+
 def is_wrapped(text: str) -> bool:
     """True for a hard-wrapped page: most lines fill one printed width (see _column_width)."""
     return _column_width(_lines(to_simplified(text))) > 0
