@@ -58,8 +58,13 @@ def _resumptions(units: list[_Unit], model: Classifier, threshold: float, labels
                       if pr > threshold or (p in fragments and _continues(units, p, q, labels))]
     out: dict[int, int] = {}
     taken: set[int] = set()
+    likely = {(p, q) for pr, p, q in pairs if pr > threshold}
     # Pairs above the threshold first, then the fragments' below it, each group likeliest first.
     for _, _, p, q in sorted((pr <= threshold, -pr * fragments.get(p, 1.0), p, q) for pr, p, q in pairs):
+        # Of consecutive paragraphs that each may carry p on, the resumed part starts at the first:
+        # the later one alone would leave the one above it to the interrupting piece.
+        while (p, q - 1) in likely and q - 1 not in out:
+            q -= 1
         if p not in taken and q not in out:
             out[q] = p
             taken.add(p)
