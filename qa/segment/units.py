@@ -125,6 +125,13 @@ def _cut_short(core: str) -> bool:
     return len(core) > TITLE_MAX or core[-1] in OPEN_END or not _balanced(core) or "。" in core
 
 
+def _open_sentence(text: str) -> bool:
+    """True for sentence text (a line read as body) that stops without final punctuation or a
+    closing mark: its sentence goes on elsewhere. Captions (图为…) may end bare."""
+    core = _core(text).rstrip()
+    return bool(core) and not ends_sentence(core) and core[-1] not in CLOSERS and not CAPTION_RE.match(text)
+
+
 def _unfinished(text: str) -> bool:
     """True when the line stops mid-sentence: no final punctuation and cut short by its shape
     (see _cut_short), or a last word that cannot end a phrase (OPEN_POS)."""
@@ -243,7 +250,7 @@ def _units(text: str) -> list[_Unit]:
             continue
         lead = _lead(ln.text)
         spans, body = [(ln.start, ln.end)], ln.text  # the dateline stays in the text as printed
-        unfinished = full[i] or _unfinished(ln.text)
+        unfinished = full[i] or _unfinished(ln.text) or bool(lead and _open_sentence(ln.text))
 
         def joinable(j: int) -> bool:
             nxt = lines[j].text
