@@ -142,3 +142,15 @@ def test_dateline_paragraph_cut_mid_sentence_is_resumed_without_jump_lines():
     parks, buses = arts
     assert parks.text == parks_1 + parks_2
     assert buses.text.endswith("逐步扩大氢能公交的覆盖范围。")
+
+
+def test_paragraph_ending_on_a_comma_is_resumed_further_down():
+    # No jump line and no word cut in two: only the comma says the sentence goes on.
+    parks_1 = "本报讯 今年以来，全市新增城市绿地一百二十公顷，"
+    parks_2 = "市民出门五百米就能见到绿色。园林部门负责人介绍，新建公园大多利用边角地块，既不占用耕地。"
+    text = f"城市绿地面积持续增加\n\n{parks_1}\n\n氢能公交车投入运营\n\n时报讯 {LONG_B}\n\n{parks_2}\n"
+    doc = _doc(text)
+    arts = segment_page(doc)
+    _slices_back(doc, arts)
+    assert [a.title for a in arts] == ["城市绿地面积持续增加", "氢能公交车投入运营"]
+    assert arts[0].text == parks_1 + parks_2
