@@ -79,10 +79,10 @@ def _resumptions(units: list[_Unit], model: Classifier, threshold: float, labels
 
 
 def _label_runs(units: list[_Unit], model: Classifier, blank_page: bool, wrapped: bool,
-                allow_fragments: bool) -> tuple[dict[int, int], dict[int, float]]:
+                allow_fragments: bool, fragment_prior: float = 0.0) -> tuple[dict[int, int], dict[int, float]]:
     """{title unit index: PREV, NEXT or SUB} for the title lines of the page, and {index: the
     model's probability of FRAG} of the lines it reads as body fragments (only when
-    `allow_fragments`)."""
+    `allow_fragments`; see place_title_lines for `fragment_prior`)."""
     labels: dict[int, int] = {}
     fragments: dict[int, float] = {}
     for i, j in title_runs(units):
@@ -90,7 +90,8 @@ def _label_runs(units: list[_Unit], model: Classifier, blank_page: bool, wrapped
         has_next = any(u.kind == BODY for u in units[j:])
         rows = title_rows(units, i, j, blank_page, labels, wrapped)
         p_frag = np.exp(model.scores(rows)[:, FRAG])
-        for k, label in zip(range(i, j), place_title_lines(model, rows, has_prev, has_next, allow_fragments)):
+        placed = place_title_lines(model, rows, has_prev, has_next, allow_fragments, fragment_prior)
+        for k, label in zip(range(i, j), placed):
             if label == FRAG:
                 fragments[k] = float(p_frag[k - i])
             else:
@@ -136,7 +137,8 @@ def _read_layout(units: list[_Unit], model: SegmenterModel, blank_page: bool,
     PREV, NEXT or SUB} for every title line left, and {resuming unit: interrupted unit}.
     A fragment standing alone must carry on further down (see _resumptions): one that no later
     paragraph resumes was a headline after all, and is placed as one."""
-    _, fragments = _label_runs(units, model.titles, blank_page, wrapped, allow_fragments=True)
+    _, fragments = _label_runs(units, model.titles, blank_page, wrapped, allow_fragments=True,
+                               fragment_prior=model.fragment_prior)
     while True:
         merged, standalone = merge_fragments(units, list(fragments))
         labels = _label_runs(merged, model.titles, blank_page, wrapped, allow_fragments=False)[0]

@@ -116,6 +116,9 @@ class SegmenterModel:
     split: Classifier  # binary: does a new piece start between two adjacent paragraphs
     resume: Classifier  # binary: does this later paragraph resume the interrupted one
     resume_threshold: float  # the likeliest candidate resumes it when its probability is above this
+    # Log-odds added to "body text cut short" for the line right after body text: a fragment
+    # that no later paragraph carries on reverts to a headline, so leaning to it costs little.
+    fragment_prior: float = 0.0
 
 
 @lru_cache(maxsize=4)
@@ -126,7 +129,7 @@ def load_model(path: str = str(MODEL_FILE)) -> SegmenterModel:
         return SegmenterModel(Classifier.from_json(data["titles"], TITLE_FEATURES, path),
                               Classifier.from_json(data["split"], SPLIT_FEATURES, path),
                               Classifier.from_json(data["resume"], RESUME_FEATURES, path),
-                              float(data["resume_threshold"]))
+                              float(data["resume_threshold"]), float(data["fragment_prior"]))
     except FileNotFoundError as exc:
         raise ModelFileError(path, "the segmentation weights are missing; reinstall, or refit with "
                                    "python bench/fit_segmenter.py --write") from exc
@@ -236,16 +239,19 @@ def title_rows(units: list[_Unit], i: int, j: int, blank_page: bool, placed: dic
 
 
 def place_title_lines(model: Classifier, rows: np.ndarray, has_prev: bool, has_next: bool,
-                      fragments: bool = True) -> list[int]:
+                      fragments: bool = True, fragment_prior: float = 0.0) -> list[int]:
     """A label per line of a title run: the first line, right after body text, and the last
     line (see title_rows) may be body fragments (FRAG, when `fragments`); between them lines may
     close the body above (PREV), the rest all open the body below (NEXT) or all stay in the
-    running article (SUB); the most likely such labelling under the model."""
-    logp = model.scores(rows)
+    running article (SUB); the most likely such labelling under the model, the first line's
+    FRAG score raised by `fragment_prior` when it follows body text."""
+    logp = model.scores(rows).copy()
     # A body under a headline of its own takes no second one (one headline per piece).
     may_close = has_prev and not rows[0, TITLE_FEATURES.index("prev_headed")]
     n = len(rows)
     heads = (0, 1) if fragments and rows[0, TITLE_FEATURES.index("after_body")] else (0,)
+    if heads == (0, 1):
+        logp[0, FRAG] += fragment_prior
     tails = (0, 1) if fragments and rows[-1, TITLE_FEATURES.index("tail_may_be_body")] else (0,)
     best, labels = -np.inf, [NEXT] * n
     for f in heads:

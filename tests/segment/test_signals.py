@@ -64,6 +64,17 @@ def test_title_run_labels_follow_the_page_order():
     assert place_title_lines(likes_sub, _rows(2, after_body=False), has_prev=True, has_next=True) == [SUB, SUB]
 
 
+def test_fragment_prior_leans_the_line_after_body_to_a_fragment():
+    # NEXT is likelier than FRAG by one nat (log-probabilities -1.0 against -2.0).
+    leans_next = _uniform_titles([[-4.0, -1.0, -4.0, -2.0]])
+    assert place_title_lines(leans_next, _rows(1), has_prev=True, has_next=True) == [NEXT]
+    assert place_title_lines(leans_next, _rows(1), has_prev=True, has_next=True, fragment_prior=1.5) == [FRAG]
+    # Only a line right after body text is leaned: elsewhere the model alone decides.
+    assert place_title_lines(leans_next, _rows(1, after_body=False), has_prev=True, has_next=True,
+                             fragment_prior=1.5) == [NEXT]
+    assert load_model().fragment_prior >= 0.0
+
+
 def test_word_across_a_junction():
     assert crosses_word("人们都感觉到，这", "里有着一线城市的样子。")  # 这|里 -> 这里
     assert not crosses_word("人们都感觉到了。", "新的一年开始了。")
