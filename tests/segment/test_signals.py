@@ -96,3 +96,30 @@ def test_fragment_joins_the_paragraph_below_or_stands_alone():
     assert standalone == {}
     alone, standalone = merge_fragments(units[: frag + 1] + units[frag + 2:], [frag])
     assert alone[frag].kind == BODY and alone[frag].unfinished and standalone == {frag: frag}
+
+
+class _FixedResume:
+    """A resumption model giving the candidates of each interrupted paragraph fixed
+    probabilities, in page order."""
+
+    def __init__(self, probabilities: list[float]):
+        self.probabilities = probabilities
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.probabilities[: len(rows)])
+
+
+def test_resumed_part_starts_at_the_first_of_consecutive_likely_paragraphs():
+    from qa.segment.articles import WALK_UP_MIN_PROB, _resumptions
+
+    text = ("城市绿地面积持续增加\n\n本报讯 今年以来，全市新增城市绿地一百二十公顷，建成口袋公园四十六个，"
+            "市民出门五百米就能见到绿色。园林部门负责人介绍，新建公园大多利用\n\n氢能公交车投入运营\n\n"
+            "时报讯 全市首批氢能公交车近日投入运营。\n\n边角地块。\n\n下一步，全市还将改造老旧公园二十座。\n")
+    units = _units(text)
+    broken = next(i for i, u in enumerate(units) if u.unfinished)
+    tail = next(i for i, u in enumerate(units) if u.text == "边角地块。")
+    # The short last words score low, the topical paragraph after them high: the part starts
+    # at the short one as long as it is not unlikely; below WALK_UP_MIN_PROB it is left out.
+    assert _resumptions(units, _FixedResume([WALK_UP_MIN_PROB + 0.05, 0.9]), 0.5, {}) == {tail: broken}
+    assert _resumptions(units, _FixedResume([WALK_UP_MIN_PROB - 0.05, 0.9]), 0.5, {}) == {tail + 1: broken}
+    assert _resumptions(units, _FixedResume([0.1, 0.3]), 0.5, {}) == {}
