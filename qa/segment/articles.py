@@ -18,10 +18,11 @@ from qa.types import Article, Document, Segment
 
 
 RESUME_REACH = 80  # units after an interrupted paragraph searched for its continuation
-# A paragraph ending on a comma or an opening mark cannot end there: it takes its likeliest
-# continuation even below the model's threshold, down to this probability (chosen on tuning
-# pages: 0.05 and 0.15 stitch the same, 1,200 CMRC-train pages).
+# A paragraph ending on a comma or an opening mark cannot end there, and one opening with a
+# comma cannot start a piece: such a junction is taken even below the model's threshold, down to
+# this probability (chosen on tuning pages: 0.05 and 0.15 stitch the same, 1,200 CMRC-train pages).
 OPEN_END_MIN_PROB = 0.15
+INNER_START = "，、；：,;:"  # marks that only go on a sentence already begun
 # A paragraph right above a chosen continuation is taken as the resumed part's start down to
 # this probability (tuning pages, 1,200 of seed 5: 0.1 / 0.2 / 0.3 / the model's threshold
 # stitch 82.1 / 82.4 / 81.5 / 81.2%).
@@ -53,7 +54,8 @@ def _resumptions(units: list[_Unit], model: Classifier, threshold: float, labels
     takes its likeliest free candidate whose text shows the sentence going on (see _continues)
     even below the threshold; its pairs weigh the resumption by the chance that the line is a
     fragment at all (`fragments`: unit index -> that probability). A paragraph that ends on a
-    comma or an opening mark goes on somewhere too: see OPEN_END_MIN_PROB."""
+    comma or an opening mark goes on somewhere too, and one that opens with a comma carries
+    something on: see OPEN_END_MIN_PROB."""
     fragments = fragments or {}
     pairs: list[tuple[float, int, int]] = []
     scored: dict[tuple[int, int], float] = {}
@@ -68,7 +70,7 @@ def _resumptions(units: list[_Unit], model: Classifier, threshold: float, labels
             open_end = _core(u.text).rstrip()[-1:] in OPEN_END
             pairs += [(float(pr), p, q) for pr, q in zip(prob, cands)
                       if pr > threshold or (p in fragments and _continues(units, p, q, labels))
-                      or (open_end and pr > OPEN_END_MIN_PROB)]
+                      or ((open_end or units[q].text.lstrip()[:1] in INNER_START) and pr > OPEN_END_MIN_PROB)]
     out: dict[int, int] = {}
     taken: set[int] = set()
     likely = {pq for pq, pr in scored.items() if pr > min(threshold, WALK_UP_MIN_PROB)}

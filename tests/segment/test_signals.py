@@ -123,3 +123,19 @@ def test_resumed_part_starts_at_the_first_of_consecutive_likely_paragraphs():
     assert _resumptions(units, _FixedResume([WALK_UP_MIN_PROB + 0.05, 0.9]), 0.5, {}) == {tail: broken}
     assert _resumptions(units, _FixedResume([WALK_UP_MIN_PROB - 0.05, 0.9]), 0.5, {}) == {tail + 1: broken}
     assert _resumptions(units, _FixedResume([0.1, 0.3]), 0.5, {}) == {}
+
+
+def test_paragraph_opening_with_a_comma_carries_an_interrupted_one_on_with_less_evidence():
+    from qa.segment.articles import OPEN_END_MIN_PROB, _resumptions
+
+    def page(rest: str) -> list:
+        return _units("城市绿地面积持续增加\n\n本报讯 今年以来，全市新增城市绿地一百二十公顷\n\n氢能公交车投入运营\n\n"
+                      f"时报讯 全市首批氢能公交车近日投入运营。\n\n{rest}\n")
+
+    weak = _FixedResume([OPEN_END_MIN_PROB + 0.05])
+    units = page("，建成口袋公园四十六个，市民出门五百米就能见到绿色。")
+    broken = next(i for i, u in enumerate(units) if u.unfinished)
+    assert units[broken].text.startswith("本报讯")  # a dateline paragraph stopping without final punctuation
+    assert _resumptions(units, weak, 0.5, {}) == {len(units) - 1: broken}
+    # The same weak evidence does not link a paragraph that opens like any other.
+    assert _resumptions(page("建成口袋公园四十六个，市民出门五百米就能见到绿色。"), weak, 0.5, {}) == {}
