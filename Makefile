@@ -21,7 +21,7 @@ install: $(PY)
 # torch is pinned to the CPU build so that the `st` extra never pulls a CUDA build.
 install-test: $(PY)
 	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[test,st]" "torch==2.13.0"
+	$(PIP) install -q -e ".[test,st,scale]" "torch==2.13.0"
 
 # Debian's Chromium for the browser tests; installed only when missing and we are root.
 browser:

@@ -63,8 +63,12 @@ class EmbeddingCache:
 def embed_texts(texts: Sequence[str], embedder, cache: EmbeddingCache,
                 progress: Callable[[int, int], None] | None = None,
                 batch: int = 32) -> tuple[np.ndarray, int]:
-    """Vectors for `texts` (cache first, then the embedder in batches); returns (vectors, embedded)."""
+    """Vectors for `texts` (cache first, then the embedder in batches); returns (vectors, embedded).
+    An embedder that spreads work over workers says how many texts to hand it at once
+    (`batch_texts`, see qa/ray_embedding.py)."""
     from qa.text import content_hash
+
+    batch = getattr(embedder, "batch_texts", batch)
 
     hashes = [content_hash(t) for t in texts]
     found = cache.get_many(embedder.id, hashes, embedder.dim)

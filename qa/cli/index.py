@@ -20,15 +20,26 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
            index_type: Optional[str] = typer.Option(None, help="flat (default), hnsw or ivf."),
            chunk_size: int = typer.Option(300, help="Chunk size in characters."),
            chunk_overlap: int = typer.Option(60, help="Overlap between chunks in characters."),
+           ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
+                                             help="Embed passages on Ray workers: 'local' (a Ray in this "
+                                                  "process), 'auto' or a cluster's HOST:PORT / ray://HOST:PORT. "
+                                                  "Needs pip install 'xunda[scale]'."),
+           ray_workers: int = typer.Option(2, help="Ray workers (actors), each loading the model once."),
            wait: bool = WaitOpt):
     """Add documents to an index. Exit 3 if some inputs were skipped, 4 if none could be read."""
     from qa.chunking import ChunkConfig
     from qa.indexer import ingest as run_ingest
 
     try:
+        if ray is not None:
+            from qa.ray_embedding import RayEmbedder
+
+            model = RayEmbedder(embedder, ray, ray_workers)
+        else:
+            model = make(embedder)
         bar, update = progress_bar("embedding")
         with bar:
-            r = run_ingest(paths, index or default_index(), make(embedder),
+            r = run_ingest(paths, index or default_index(), model,
                            chunk_config=ChunkConfig(chunk_size, chunk_overlap),
                            index_type=index_type, progress=update, wait=wait)
     except QAError as exc:
