@@ -23,7 +23,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
            ray: Optional[str] = typer.Option(None, "--ray", metavar="ADDRESS",
                                              help="Embed passages on Ray workers: 'local' (a Ray in this "
                                                   "process), 'auto' or a cluster's HOST:PORT / ray://HOST:PORT. "
-                                                  "Needs pip install 'xunda[scale]'."),
+                                                  "Needs pip install 'xunda\\[scale]'."),
            ray_workers: int = typer.Option(2, help="Ray workers (actors), each loading the model once."),
            wait: bool = WaitOpt):
     """Add documents to an index. Exit 3 if some inputs were skipped, 4 if none could be read."""
