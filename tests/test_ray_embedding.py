@@ -2,6 +2,7 @@
 vectors and the same index as in-process embedding; bad addresses are refused quickly."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -73,10 +74,15 @@ def test_bad_workers_spec_and_address_are_clear_errors():
     assert time.monotonic() - started < 10  # refused, not hung
 
 
+def _own_cache(tmp_path) -> dict:
+    """The environment with an embedding cache of the test's own (the user's may hold every vector)."""
+    return {**os.environ, "XUNDA_CACHE_DIR": str(tmp_path / "cache")}
+
+
 def test_cli_ingest_with_ray_and_a_dead_address_names_it(tmp_path):
     run = subprocess.run([sys.executable, "-m", "qa", "ingest", str(ROOT / "seeds"), "--index", str(tmp_path / "i"),
                           "--embedder", "fake:64", "--ray", "127.0.0.1:9"],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, env=_own_cache(tmp_path))
     assert run.returncode != 0
     assert "127.0.0.1:9" in run.stdout + run.stderr and "Traceback" not in run.stderr
 
@@ -85,5 +91,6 @@ def test_ingest_without_ray_does_not_import_it(tmp_path):
     code = ("import sys; from qa.cli import main; sys.argv = ['qa', 'ingest', %r, '--index', %r, '--embedder', 'fake:64']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\nprint('ray' in sys.modules)") % (str(ROOT / "seeds"),
                                                                                          str(tmp_path / "i"))
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=_own_cache(tmp_path))
     assert run.stdout.strip().splitlines()[-1] == "False", run.stderr[-2000:]
