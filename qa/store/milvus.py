@@ -1,0 +1,190 @@
+"""An index's live chunks mirrored into a Milvus collection, searched with IndexView's row numbers.
+
+Milvus Lite when `uri` is a local path, a Milvus server at http://HOST:19530 otherwise (same
+code). Each live chunk is one entity keyed SEGMENT:ROW with its dense vector and its BM25 term
+weights as a sparse vector (our folded jieba tokens, Lucene BM25 as qa/store/bm25.py scores it:
+the document side holds tf / (tf + k1 (1 - b + b len / avglen)), the query side idf x count, so
+the inner product is the BM25 score). Milvus's own BM25 function is not used: it cuts
+unfolded text (traditional script is missed), keeps stop words and, in Milvus Lite, takes IDF
+per segment. `reconcile` makes the collection hold exactly the manifest's live chunks, segment
+by segment, with upserts and deletes keyed by SEGMENT:ROW, so running it again after a killed
+run repairs it without duplicates. Needs `pip install 'xunda[scale]'`.
+"""
+from __future__ import annotations
+
+import logging
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa.errors import ConfigError
+from qa.store.bm25 import B, K1
+
+BATCH = 1_000  # entities per insert call
+_MAX_LIST = 10_000  # ids per filter expression
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What one reconcile changed: entities written and deleted, and the segments it wrote."""
+
+    upserted: int
+    deleted: int
+    segments_written: tuple[str, ...]
+
+
+def term_id(term: str) -> int:
+    """A stable 31-bit id for a term (Milvus sparse keys must be below 2^32 - 1)."""
+    return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
+
+
+class MilvusMirror:
+    """The live chunks of an index in the Milvus collection `collection` at `uri`."""
+
+    def __init__(self, uri: str | Path, collection: str, dim: int, timeout: float = 10.0):
+        if not str(uri).strip():
+            raise ConfigError("Milvus uri is empty: use a local path (Milvus Lite) or http://HOST:19530")
+        if not collection.replace("_", "").isalnum() or not collection[:1].isalpha():
+            raise ConfigError(f"Milvus collection name {collection!r}: use letters, digits and _, starting with a letter")
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise ConfigError(f"vector dim {dim!r}: use an int >= 1")
+        self.uri, self.collection, self.dim, self.timeout = str(uri), collection, dim, timeout
+        self._client = None
+
+    def client(self):
+        """The connected client, the collection created (empty) when missing and loaded."""
+        if self._client is not None:
+            return self._client
+        try:
+            from pymilvus import DataType, MilvusClient
+        except ImportError as exc:
+            raise ConfigError(f"pymilvus is not installed ({exc}): pip install 'xunda[scale]'") from exc
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # it logs a traceback per failed call
+        try:
+            client = MilvusClient(self.uri, timeout=self.timeout)
+            if not client.has_collection(self.collection):
+                schema = MilvusClient.create_schema(auto_id=False)
+                schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=128)
+                schema.add_field("segment", DataType.VARCHAR, max_length=96)
+                schema.add_field("row", DataType.INT64)
+                schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
+                schema.add_field("terms", DataType.SPARSE_FLOAT_VECTOR)
+                index = client.prepare_index_params()
+                index.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
+                index.add_index(field_name="terms", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+                client.create_collection(self.collection, schema=schema, index_params=index)
+            client.load_collection(self.collection)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - pymilvus raises many kinds; the user needs the uri
+            raise ConfigError(f"Milvus at {self.uri!r} could not be opened: {exc}") from exc
+        self._client = client
+        return client
+
+    def count(self, segment: str | None = None) -> int:
+        """Entities in the collection (of one segment)."""
+        flt = f'segment == "{segment}"' if segment is not None else ""
+        return int(self.client().query(self.collection, filter=flt, output_fields=["count(*)"])[0]["count(*)"])
+
+    def reconcile(self, view) -> ReconcileReport:
+        """Make the collection hold exactly the live chunks of `view` (a qa.store.IndexView)."""
+        client = self.client()
+        names = [entry.name for entry in view.manifest.segments]
+        gone = client.delete(self.collection, filter=f"segment not in {names!r}" if names else "")
+        deleted = len(gone) if isinstance(gone, list) else int(getattr(gone, "delete_count", 0) or 0)
+        avg = _average_length(view.terms)
+        upserted, written = 0, []
+        for i, entry in enumerate(view.manifest.segments):
+            dead = set(int(r) for r in view.deleted[i])
+            live = [r for r in range(entry.chunks) if r not in dead]
+            if self.count(entry.name) != len(live) or not live:
+                vectors = _vectors(view.faiss[i], entry.chunks)
+                weights = _document_weights(view.terms[i], avg)
+                for start in range(0, len(live), BATCH):
+                    rows = live[start:start + BATCH]
+                    client.upsert(self.collection, [{"key": f"{entry.name}:{r}", "segment": entry.name, "row": r,
+                                                     "dense": vectors[r].tolist(), "terms": weights[r] or {0: 1e-6}}
+                                                    for r in rows])
+                upserted += len(live)
+                written.append(entry.name)
+            for start in range(0, len(dead), _MAX_LIST):
+                keys = [f"{entry.name}:{r}" for r in sorted(dead)[start:start + _MAX_LIST]]
+                out = client.delete(self.collection, ids=keys)
+                deleted += len(out) if isinstance(out, list) else int(getattr(out, "delete_count", 0) or 0)
+        client.flush(self.collection)
+        return ReconcileReport(upserted, deleted, tuple(written))
+
+    def dense(self, view, vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
+        """(row, inner product) of the `depth` nearest live chunks, as IndexView.dense."""
+        hits = self.client().search(self.collection, data=[np.asarray(vector, dtype=np.float32).tolist()],
+                                    anns_field="dense", limit=depth, output_fields=["segment", "row"],
+                                    search_params={"metric_type": "IP"})[0]
+        return _rows(view, hits)
+
+    def sparse(self, view, tokens: Sequence[str], depth: int) -> list[tuple[int, float]]:
+        """(row, BM25 score) of the `depth` best live chunks with a positive score, as IndexView.sparse."""
+        query = _query_weights(view.terms, tokens)
+        if not query:
+            return []
+        hits = self.client().search(self.collection, data=[query], anns_field="terms", limit=depth,
+                                    output_fields=["segment", "row"], search_params={"metric_type": "IP"})[0]
+        return [(r, s) for r, s in _rows(view, hits) if s > 0]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def _rows(view, hits) -> list[tuple[int, float]]:
+    """Hits as (index-wide row, score), best first; hits of segments the view lacks are dropped."""
+    offset = {entry.name: off for entry, off in zip(view.manifest.segments, view.offsets)}
+    found = [(offset[h["entity"]["segment"]] + int(h["entity"]["row"]), float(h["distance"]))
+             for h in hits if h["entity"]["segment"] in offset]
+    return sorted(found, key=lambda t: (-t[1], t[0]))
+
+
+def _average_length(matrices) -> float:
+    total = sum(len(m.lengths) for m in matrices)
+    return float(sum(float(m.lengths.sum()) for m in matrices)) / total if total else 1.0
+
+
+def _document_weights(matrix, avg: float) -> list[dict[int, float]]:
+    """Each row's {term id: tf / (tf + k1 (1 - b + b len / avg))}, the document side of BM25."""
+    out: list[dict[int, float]] = [{} for _ in range(len(matrix.lengths))]
+    for term, col in matrix.terms.items():
+        lo, hi = matrix.pointers[col], matrix.pointers[col + 1]
+        tid = term_id(term)
+        for row, tf in zip(matrix.rows[lo:hi], matrix.counts[lo:hi]):
+            norm = K1 * (1 - B + B * float(matrix.lengths[row]) / avg)
+            out[int(row)][tid] = out[int(row)].get(tid, 0.0) + float(tf) / (norm + float(tf))
+    return out
+
+
+def _query_weights(matrices, tokens: Sequence[str]) -> dict[int, float]:
+    """{term id: idf x count} over the index-wide statistics, the query side of BM25."""
+    total = sum(len(m.lengths) for m in matrices)
+    weights: dict[int, float] = {}
+    for term, n in Counter(tokens).items():
+        df = sum(int(m.pointers[c + 1] - m.pointers[c]) for m in matrices if (c := m.terms.get(term)) is not None)
+        if df and total:
+            idf = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
+            weights[term_id(term)] = weights.get(term_id(term), 0.0) + idf * n
+    return weights
+
+
+def _vectors(index, rows: int) -> np.ndarray:
+    """The (rows, dim) vectors stored in a FAISS index (flat, HNSW or IVF)."""
+    import faiss
+
+    if not rows:
+        return np.zeros((0, index.d), dtype=np.float32)
+    try:
+        return index.reconstruct_n(0, rows)
+    except RuntimeError:
+        faiss.extract_index_ivf(index).make_direct_map()
+        return index.reconstruct_n(0, rows)
