@@ -129,17 +129,24 @@ def test_hard_wrapped_column_interrupted_and_resumed():
     assert buses_art.text.split("\n") == buses.split("\n")
 
 
-def test_dateline_paragraph_cut_mid_sentence_is_resumed_without_jump_lines():
-    # Short enough to pass for a headline by length: its dateline says it is body text, and
-    # body text that stops without final punctuation goes on elsewhere.
-    parks_1 = "本报讯 今年以来，全市新增城市绿地一百二十公"
-    parks_2 = "顷，建成口袋公园四十六个，市民出门五百米就能见到绿色。园林部门负责人介绍，新建公园大多利用边角地块，既不占用耕地。"
+def _parks_interrupted_by_buses(parks_1: str, parks_2: str) -> list[Article]:
+    """The two articles of a page where the parks report stops after `parks_1`, the buses report
+    follows with its headline, and `parks_2` comes after it with no jump line; checks both
+    headlines and that every segment slices back."""
     text = f"城市绿地面积持续增加\n\n{parks_1}\n\n氢能公交车投入运营\n\n时报讯 {LONG_B}\n\n{parks_2}\n"
     doc = _doc(text)
     arts = segment_page(doc)
     _slices_back(doc, arts)
     assert [a.title for a in arts] == ["城市绿地面积持续增加", "氢能公交车投入运营"]
-    parks, buses = arts
+    return arts
+
+
+def test_dateline_paragraph_cut_mid_sentence_is_resumed_without_jump_lines():
+    # Short enough to pass for a headline by length: its dateline says it is body text, and
+    # body text that stops without final punctuation goes on elsewhere.
+    parks_1 = "本报讯 今年以来，全市新增城市绿地一百二十公"
+    parks_2 = "顷，建成口袋公园四十六个，市民出门五百米就能见到绿色。园林部门负责人介绍，新建公园大多利用边角地块，既不占用耕地。"
+    parks, buses = _parks_interrupted_by_buses(parks_1, parks_2)
     assert parks.text == parks_1 + parks_2
     assert buses.text.endswith("逐步扩大氢能公交的覆盖范围。")
 
@@ -148,9 +155,5 @@ def test_paragraph_ending_on_a_comma_is_resumed_further_down():
     # No jump line and no word cut in two: only the comma says the sentence goes on.
     parks_1 = "本报讯 今年以来，全市新增城市绿地一百二十公顷，"
     parks_2 = "市民出门五百米就能见到绿色。园林部门负责人介绍，新建公园大多利用边角地块，既不占用耕地。"
-    text = f"城市绿地面积持续增加\n\n{parks_1}\n\n氢能公交车投入运营\n\n时报讯 {LONG_B}\n\n{parks_2}\n"
-    doc = _doc(text)
-    arts = segment_page(doc)
-    _slices_back(doc, arts)
-    assert [a.title for a in arts] == ["城市绿地面积持续增加", "氢能公交车投入运营"]
-    assert arts[0].text == parks_1 + parks_2
+    parks, _ = _parks_interrupted_by_buses(parks_1, parks_2)
+    assert parks.text == parks_1 + parks_2
