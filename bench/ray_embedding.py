@@ -11,7 +11,6 @@ starting Ray (a few seconds, once per ingest) or loading the model in each worke
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,21 +19,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.embedders import make_embedder  # noqa: E402
+from qa.evaluation import load_squad  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_dev.json"
 ARTICLES, PASSAGES_PER_ARTICLE = 10_000_000, 4
 
 
 def passages(n: int) -> list[str]:
-    data = json.loads(DEV.read_text(encoding="utf-8"))
+    """The first `n` 300-character pieces (over 50 characters) of the dev file's paragraphs."""
     out = []
-    for article in data["data"]:
-        for para in article["paragraphs"]:
-            text = para["context"]
-            out += [text[i:i + 300] for i in range(0, len(text), 300) if len(text[i:i + 300]) > 50]
-            if len(out) >= n:
-                return out[:n]
-    return out
+    for doc, _ in load_squad(DEV)[0]:
+        out += [piece for i in range(0, len(doc.text), 300) if len(piece := doc.text[i:i + 300]) > 50]
+        if len(out) >= n:
+            break
+    return out[:n]
 
 
 def rate(embed, texts: list[str]) -> float:
