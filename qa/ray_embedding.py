@@ -79,8 +79,7 @@ class RayEmbedder(Embedder):
         return self.inner.encode_queries(texts)
 
     def _encode(self, texts: list[str], is_query: bool, batch_size: int) -> np.ndarray:
-        if is_query:
-            return self.inner.encode_queries(texts)
+        """Passages only: queries never come here (encode_queries above)."""
         ray = self._connect()
         rows = ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
         out = rows.map_batches(_EmbedActor, fn_constructor_args=(self.spec,), batch_size=batch_size,

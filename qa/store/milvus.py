@@ -94,14 +94,13 @@ class MilvusMirror:
         """Make the collection hold exactly the live chunks of `view` (a qa.store.IndexView)."""
         client = self.client()
         names = [entry.name for entry in view.manifest.segments]
-        gone = client.delete(self.collection, filter=f"segment not in {names!r}" if names else "")
-        deleted = len(gone) if isinstance(gone, list) else int(getattr(gone, "delete_count", 0) or 0)
+        deleted = _deleted(client.delete(self.collection, filter=f"segment not in {names!r}" if names else ""))
         avg = _average_length(view.terms)
         upserted, written = 0, []
         for i, entry in enumerate(view.manifest.segments):
             dead = set(int(r) for r in view.deleted[i])
             live = [r for r in range(entry.chunks) if r not in dead]
-            if self.count(entry.name) != len(live) or not live:
+            if self.count(entry.name) != len(live):
                 vectors = _vectors(view.faiss[i], entry.chunks)
                 weights = _document_weights(view.terms[i], avg)
                 for start in range(0, len(live), BATCH):
@@ -113,8 +112,7 @@ class MilvusMirror:
                 written.append(entry.name)
             for start in range(0, len(dead), _MAX_LIST):
                 keys = [f"{entry.name}:{r}" for r in sorted(dead)[start:start + _MAX_LIST]]
-                out = client.delete(self.collection, ids=keys)
-                deleted += len(out) if isinstance(out, list) else int(getattr(out, "delete_count", 0) or 0)
+                deleted += _deleted(client.delete(self.collection, ids=keys))
         client.flush(self.collection)
         return ReconcileReport(upserted, deleted, tuple(written))
 
@@ -138,6 +136,11 @@ class MilvusMirror:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _deleted(result) -> int:
+    """How many entities a delete call removed (pymilvus returns their keys or a count)."""
+    return len(result) if isinstance(result, list) else int(getattr(result, "delete_count", 0) or 0)
 
 
 def _rows(view, hits) -> list[tuple[int, float]]:
