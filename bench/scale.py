@@ -2,7 +2,7 @@
 the cost of adding (and removing) one small file, a big text file, and ingest throughput.
 
     python bench/scale.py [--sizes 10000,100000] [--steps build,ask,add,bigtext,throughput]
-        [--work /tmp/xunda-scale] [--report eval/reports/scale.json] [--big-text-mb 50]
+        [--stores local,milvus] [--work /tmp/xunda-scale] [--report eval/reports/scale.json] [--big-text-mb 50]
         [--throughput-articles 200] [--questions 50] [--seed 0] [--pool ../shared/benchmarks]
 
 Corpus: synthetic JSONL articles (1,000 a file) whose text comes from the benchmark pool
@@ -27,6 +27,10 @@ Steps, each in a fresh process (`--_child`) so that its peak RSS (ru_maxrss) is 
               qa/indexer.py embeds them), in the same process: overhead (target <= 15%); also
               the ingest's own time outside its encode_passages calls (timed by a wrapper)
 1,000,000 chunks (`--sizes 10000,100000,1000000`) works but takes hours on 2 cores.
+
+`--stores local,milvus` runs build, ask, add and remove once per store on the same corpus, one
+after the other in the same run (`milvus`: Milvus Lite inside the index folder, needs the scale
+extra); the figures of a store other than local are under its name in each size's row.
 """
 from __future__ import annotations
 
@@ -162,7 +166,7 @@ def child_ingest(spec: dict) -> dict:
 
     (index, cache), emb = fresh(spec), make_embedder(FAKE)
     t0 = time.perf_counter()
-    rep = ingest(spec["paths"], index, emb, cache=cache, progress=None)
+    rep = ingest(spec["paths"], index, emb, cache=cache, progress=None, store=spec.get("store"))
     return {"seconds": time.perf_counter() - t0, "peak_rss_mb": max_rss_mb(), "chunks": rep.chunks,
             "articles": rep.articles, "articles_found": rep.articles_found,
             "duplicates_merged": rep.duplicates_merged, "embedded": rep.embedded,
@@ -204,7 +208,7 @@ def child_change(spec: dict) -> dict:
     from qa.store import EmbeddingCache
 
     emb, cache, index = make_embedder(FAKE), EmbeddingCache(Path(spec["cache"])), spec["index"]
-    assistant = Assistant.open(index, embedder=emb)
+    assistant = Assistant.open(index, embedder=emb)  # Milvus Lite is per process: ingest shares it
     assistant.retrieve("预热", 1)  # an index in use has answered questions (jieba is loaded)
     new = Path(spec["file"])
     if spec["op"] == "add":
@@ -215,10 +219,10 @@ def child_change(spec: dict) -> dict:
     Path("/proc/self/clear_refs").write_text("5")  # VmHWM starts again from the RSS now
     t0 = time.perf_counter()
     if spec["op"] == "add":
-        rep = ingest([new], index, emb, cache=cache, progress=None)
+        rep = ingest([new], index, emb, cache=cache, progress=None, store=spec.get("store"))
         out.update(chunks_after=rep.chunks, skipped=[str(e) for e in rep.skipped])
     else:
-        out["removed"] = len(remove_paths([new], index, emb, cache=cache))
+        out["removed"] = len(remove_paths([new], index, emb, cache=cache, store=spec.get("store")))
     return {**out, "seconds": time.perf_counter() - t0,
             "extra_peak_mb": rss_mb(peak=True) - out["rss_after_open_mb"]}
 
@@ -293,23 +297,26 @@ def run_steps(args: argparse.Namespace, steps: list[str], report: dict) -> None:
         s = run_child("ingest", {"paths": [str(corpus)], "index": str(work / "sample" / "index"),
                                  "cache": str(work / "sample" / "cache.sqlite")})
         report["chunks_per_article"] = s.get("chunks", 7 * SAMPLE_ARTICLES) / SAMPLE_ARTICLES
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     for size in sizes if {"build", "ask"} & set(steps) else []:  # the sizes' own steps
         d, row = work / f"n{size}", report["sizes"].setdefault(str(size), {})
-        spec = {"index": str(d / "index"), "cache": str(d / "cache.sqlite")}
         if "build" in steps:
             articles = max(1, round(size / report["chunks_per_article"]))
             row["corpus"] = write_corpus(d / "corpus", articles, args.seed, pool)
-            row["build"] = run_child("ingest", {**spec, "paths": [str(d / "corpus")]})
-        if "ask" in steps:
-            row["ask"] = run_child("ask", {**spec, "n": args.questions,
-                                           "questions": questions[:2 * args.questions + 1]})
-    if "add" in steps:
-        d = work / f"n{sizes[-1]}"
-        spec = {"index": str(d / "index"), "cache": str(d / "cache.sqlite"),
-                "file": str(work / "add" / "new-article.txt")}
-        report["add"] = {"size": sizes[-1], **run_child("change", {**spec, "op": "add"})}
-        if "error" not in report["add"]:
-            report["remove"] = {"size": sizes[-1], **run_child("change", {**spec, "op": "remove"})}
+        for store in stores:  # one after the other on the same corpus: figures side by side
+            spec = store_spec(d, store)
+            figures = row if store == "local" else row.setdefault(store, {})
+            if "build" in steps:
+                figures["build"] = run_child("ingest", {**spec, "paths": [str(d / "corpus")]})
+            if "ask" in steps:
+                figures["ask"] = run_child("ask", {**spec, "n": args.questions,
+                                                   "questions": questions[:2 * args.questions + 1]})
+    for store in stores if "add" in steps else []:
+        spec = {**store_spec(work / f"n{sizes[-1]}", store), "file": str(work / "add" / "new-article.txt")}
+        figures = report if store == "local" else report.setdefault(store, {})
+        figures["add"] = {"size": sizes[-1], **run_child("change", {**spec, "op": "add"})}
+        if "error" not in figures["add"]:
+            figures["remove"] = {"size": sizes[-1], **run_child("change", {**spec, "op": "remove"})}
     if "replicate" in steps:
         d = work / f"n{sizes[-1]}"
         copies = work / f"n{sizes[-1]}x{args.replicate}"
@@ -328,6 +335,15 @@ def run_steps(args: argparse.Namespace, steps: list[str], report: dict) -> None:
         write_corpus(d / "corpus", args.throughput_articles, args.seed + 3, pool)
         report["throughput"] = {"articles": args.throughput_articles, **run_child("throughput", {
             "paths": [str(d / "corpus")], "index": str(d / "index"), "cache": str(d / "cache.sqlite")})}
+
+
+def store_spec(size_dir: Path, store: str) -> dict:
+    """The index folder, cache and --store of one store at one size (local: the plain folder)."""
+    if store == "local":
+        return {"index": str(size_dir / "index"), "cache": str(size_dir / "cache.sqlite")}
+    name = store.split(":", 1)[0]
+    return {"index": str(size_dir / f"index-{name}"), "cache": str(size_dir / f"cache-{name}.sqlite"),
+            "store": store}
 
 
 def replicate_index(src: Path, dst: Path, times: int) -> int:
@@ -365,16 +381,22 @@ def print_table(r: dict) -> None:
     print(f"machine: {r['machine']}\ncorpus: {r['corpus_note']}\n")
     print(" | ".join(("target", "chunks", "articles", "build s", "build peak MB", "disk MB",
                       "open s", "RSS open MB", "retr p50 ms", "ask p50 ms", "ask p95 ms")))
+    stores = [s.strip() for s in r.get("args", {}).get("stores", "local").split(",") if s.strip()]
     for size, row in r["sizes"].items():
-        b, a = row.get("build", {}), row.get("ask", {})
-        print(" | ".join(fmt(v) for v in (
-            int(size), b.get("chunks", a.get("chunks")), b.get("articles"), b.get("seconds"),
-            b.get("peak_rss_mb"), b.get("disk_mb"), a.get("open_s"), a.get("rss_after_open_mb"),
-            a.get("retrieve_p50_ms"), a.get("ask_p50_ms"), a.get("ask_p95_ms"))))
-    for key in ("add", "remove", "replicate", "bigtext", "throughput"):
-        if key in r:
-            figures = ", ".join(f"{k} {fmt(v)}" for k, v in r[key].items() if isinstance(v, (int, float)))
-            print(f"{key}: {figures}" + (f"  [target: {TARGETS[key]}]" if key in TARGETS else ""))
+        for store in stores:
+            figures = row if store == "local" else row.get(store, {})
+            b, a = figures.get("build", {}), figures.get("ask", {})
+            print(" | ".join([fmt(int(size)) + ("" if store == "local" else f" {store}")] + [fmt(v) for v in (
+                b.get("chunks", a.get("chunks")), b.get("articles"), b.get("seconds"),
+                b.get("peak_rss_mb"), b.get("disk_mb"), a.get("open_s"), a.get("rss_after_open_mb"),
+                a.get("retrieve_p50_ms"), a.get("ask_p50_ms"), a.get("ask_p95_ms"))]))
+    for store in stores:
+        part = r if store == "local" else r.get(store, {})
+        for key in ("add", "remove") + (("replicate", "bigtext", "throughput") if store == "local" else ()):
+            if key in part:
+                figures = ", ".join(f"{k} {fmt(v)}" for k, v in part[key].items() if isinstance(v, (int, float)))
+                label = key if store == "local" else f"{key} ({store})"
+                print(f"{label}: {figures}" + (f"  [target: {TARGETS[key]}]" if key in TARGETS else ""))
     for line in errors(r):
         print("ERROR", line)
 
@@ -383,6 +405,8 @@ def errors(r: dict) -> list[str]:
     """The error of every step that failed."""
     parts = [(k, v) for k, v in r.items() if isinstance(v, dict)]
     parts += [(f"{size}/{k}", v) for size, row in r["sizes"].items() for k, v in row.items()]
+    parts += [(f"{k}/{k2}", v2) for k, v in list(parts) if isinstance(v, dict)
+              for k2, v2 in v.items() if isinstance(v2, dict)]  # another store's steps
     return [f"{k}: {v['error']}" for k, v in parts if isinstance(v, dict) and "error" in v]
 
 
@@ -392,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,100000", help="target chunk counts, comma-separated")
     ap.add_argument("--steps", default="build,ask,add,bigtext,throughput",
                     help=f"comma-separated subset of {','.join(STEPS)} (replicate is opt-in)")
+    ap.add_argument("--stores", default="local", help="comma-separated --store values, each measured "
+                    "(build, ask, add, remove) on the same corpus: local, milvus")
     ap.add_argument("--work", type=Path, default=Path("/tmp/xunda-scale"))
     ap.add_argument("--report", type=Path, default=ROOT / "eval" / "reports" / "scale.json")
     ap.add_argument("--big-text-mb", type=float, default=50.0)

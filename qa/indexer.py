@@ -22,6 +22,8 @@ from qa.dedup import DEFAULT_THRESHOLD
 from qa.errors import ConfigError, InputError
 from qa.lock import Wait, index_lock
 from qa.store import INDEX_TYPES, EmbeddingCache, IndexWriter, read_manifest
+from qa.store.backend import parse_store
+from qa.store.manifest import StoreConfig
 from qa.store.writer import Progress
 from qa.text import content_hash
 from qa.types import Document
@@ -58,23 +60,25 @@ def file_of(doc: Document) -> str:
 def ingest(paths: Iterable[str | Path], index_dir: str | Path, embedder, *,
            cache: EmbeddingCache | None = None, chunk_config: ChunkConfig = ChunkConfig(),
            index_type: str | None = None, threshold: float = DEFAULT_THRESHOLD,
-           progress: Progress | None = None, wait: Wait = False) -> IngestReport:
+           progress: Progress | None = None, wait: Wait = False, store: str | None = None) -> IngestReport:
     """Add files (or folders) to the index at `index_dir`, creating it if needed.
 
     Files are read one at a time (a large one in pieces) and written every BATCH_CHARS of
     text, so memory does not grow with the input. `wait`: what to do when another process is
-    writing the index (qa.lock.WAIT_DOC)."""
+    writing the index (qa.lock.WAIT_DOC); `store`: where its chunks are searched
+    (qa.store.backend.STORE_DOC; None: as the index records, local for a new one)."""
     from qa.loading import iter_documents
 
     t0 = time.perf_counter()
     _check_index_type(index_type)
+    wanted = parse_store(store, index_dir)
     with index_lock(index_dir, wait):  # taken first, so a busy index is refused at once
         skipped: list[InputError] = []
         unsplit: list[InputError] = []
         files = ((file, file_digest(file), _segmented(docs, unsplit))
                  for file, docs in itertools.groupby(iter_documents(paths, skipped), key=file_of))
         report = _ingest_locked(files, Path(index_dir), embedder, cache or EmbeddingCache(),
-                                chunk_config, index_type, threshold, progress, skipped, t0)
+                                chunk_config, index_type, threshold, progress, skipped, t0, wanted)
     return replace(report, skipped=report.skipped + tuple(unsplit))
 
 
@@ -83,15 +87,16 @@ def ingest_articles(by_file: dict[str, list[tuple[Document, list]]], index_dir: 
                     chunk_config: ChunkConfig = ChunkConfig(), index_type: str | None = None,
                     threshold: float = DEFAULT_THRESHOLD, progress: Progress | None = None,
                     skipped: Sequence[InputError] = (), started: float | None = None,
-                    wait: Wait = False) -> IngestReport:
+                    wait: Wait = False, store: str | None = None) -> IngestReport:
     """Add already segmented documents, grouped by input file, to the index at `index_dir`."""
     t0 = started if started is not None else time.perf_counter()
     _check_index_type(index_type)
+    wanted = parse_store(store, index_dir)
     files = ((file, content_hash(*sorted(d.doc_id for d, _ in items)), iter(items))
              for file, items in by_file.items())
     with index_lock(index_dir, wait):
         return _ingest_locked(files, Path(index_dir), embedder, cache or EmbeddingCache(),
-                              chunk_config, index_type, threshold, progress, list(skipped), t0)
+                              chunk_config, index_type, threshold, progress, list(skipped), t0, wanted)
 
 
 def file_digest(file: str) -> str:
@@ -132,15 +137,16 @@ def _check_index_type(index_type: str | None) -> None:
 def _ingest_locked(files: Iterable[tuple[str, str, Iterator[tuple[Document, list]]]], index_dir: Path,
                    embedder, cache: EmbeddingCache, chunk_config: ChunkConfig,
                    index_type: str | None, threshold: float, progress: Progress | None,
-                   skipped: list[InputError], t0: float) -> IngestReport:
+                   skipped: list[InputError], t0: float, store: StoreConfig | None = None) -> IngestReport:
     """Store (file, content sha, its documents and articles) in order, writing a segment every
     BATCH_CHARS of text; a file whose reading fails part way is not kept in part."""
     def open_writer() -> IndexWriter:
-        return IndexWriter(index_dir, embedder, cache, chunk_config, threshold, index_type)
+        return IndexWriter(index_dir, embedder, cache, chunk_config, threshold, index_type, store)
 
     writer = open_writer()
     n_files = added = unchanged = replaced = found = embedded = 0
     try:
+        writer.reconcile_mirror()  # a write killed after its switch left Milvus behind: caught up first
         for file, sha, items in files:
             if writer.unchanged(file, sha):
                 kept = sum(1 for _ in items)
@@ -178,16 +184,19 @@ def _ingest_locked(files: Iterable[tuple[str, str, Iterator[tuple[Document, list
 
 def remove_paths(paths: Iterable[str | Path], index_dir: str | Path, embedder, *,
                  cache: EmbeddingCache | None = None,
-                 chunk_config: ChunkConfig = ChunkConfig(), wait: Wait = False) -> list[str]:
+                 chunk_config: ChunkConfig = ChunkConfig(), wait: Wait = False,
+                 store: str | None = None) -> list[str]:
     """Drop the given files (or every file under given folders) from the index; returns them.
 
     `wait`: what to do when another process is writing the index (qa.lock.WAIT_DOC)."""
     index_dir = Path(index_dir)
     read_manifest(index_dir)  # not an index: say so, and do not create the folder for the lock
+    wanted = parse_store(store, index_dir)
     with index_lock(index_dir, wait):
         writer = IndexWriter(index_dir, embedder, cache or EmbeddingCache(), chunk_config,
-                             DEFAULT_THRESHOLD, None)
+                             DEFAULT_THRESHOLD, None, wanted)
         try:
+            writer.reconcile_mirror()
             # Files are stored under the path given (new) or its link target (older indexes).
             wanted = sorted({form for p in paths for form in (os.path.abspath(p), str(Path(p).resolve()))})
             gone = [f for f in writer.files

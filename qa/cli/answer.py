@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from qa.cli.common import EmbedderOpt, IndexOpt, ReaderOpt, app, err, fail, open_assistant, out
+from qa.cli.common import EmbedderOpt, IndexOpt, ReaderOpt, StoreOpt, app, err, fail, open_assistant, out
 from qa.errors import QAError
 from qa.inputs import TIME_BUDGET
 
@@ -45,10 +45,10 @@ def print_answer(a) -> None:
 
 @app.command()
 def ask(question: str, index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
-        as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON.")):
+        store: Optional[str] = StoreOpt, as_json: bool = typer.Option(False, "--json", help="Print the answer as JSON.")):
     """Answer one question (human output, or --json)."""
     try:
-        a = open_assistant(index, embedder, reader).ask(question)
+        a = open_assistant(index, embedder, reader, store=store).ask(question)
     except QAError as exc:
         fail(exc)
     if as_json:
@@ -58,10 +58,11 @@ def ask(question: str, index: Optional[Path] = IndexOpt, embedder: str = Embedde
 
 
 @app.command()
-def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt):
+def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
+         store: Optional[str] = StoreOpt):
     """A terminal conversation that keeps history (empty line or Ctrl-D to quit)."""
     try:
-        assistant = open_assistant(index, embedder, reader)
+        assistant = open_assistant(index, embedder, reader, store=store)
     except QAError as exc:
         fail(exc)
     history: list[str] = []
@@ -82,6 +83,7 @@ def chat(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: 
 
 @app.command()
 def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
+          store: Optional[str] = StoreOpt,
           host: str = typer.Option("127.0.0.1", help="Interface to bind (default: this machine only)."),
           port: int = typer.Option(7860), share: bool = typer.Option(False, help="Public Gradio link."),
           auth: Optional[str] = typer.Option(None, help="user:password (or env XUNDA_AUTH)."),
@@ -91,7 +93,7 @@ def serve(index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader:
     from ui.app import serve as run_server
 
     try:
-        run_server(open_assistant(index, embedder, reader, empty_ok=True, time_budget=time_budget),
+        run_server(open_assistant(index, embedder, reader, empty_ok=True, time_budget=time_budget, store=store),
                    host=host, port=port, share=share, auth=auth)
     except QAError as exc:
         fail(exc)

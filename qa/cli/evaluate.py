@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from qa.cli.common import (PROJECT, EmbedderOpt, IndexOpt, ReaderOpt, app, err, fail, make, open_assistant,
+from qa.cli.common import (PROJECT, EmbedderOpt, IndexOpt, ReaderOpt, StoreOpt, app, err, fail, make, open_assistant,
                            out, progress_bar)
 from qa.errors import QAError
 
@@ -18,7 +18,7 @@ from qa.errors import QAError
 def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSONL (default eval/seeds_qa.jsonl)."),
           squad: Optional[Path] = typer.Option(None, "--squad", help="A SQuAD-format JSON file, answered open-domain."),
           index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt, reader: str = ReaderOpt,
-          report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report here."),
+          store: Optional[str] = StoreOpt, report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON report here."),
           min_f1: Optional[float] = typer.Option(None, "--min-f1", help="Exit 5 when F1 (0-100) is below this."),
           mode: str = typer.Option("hybrid", help="Retrieval: hybrid, bm25 or dense (ablation)."),
           limit: Optional[int] = typer.Option(None, help="Only the first N questions."),
@@ -46,7 +46,7 @@ def eval_(set_: Optional[Path] = typer.Option(None, "--set", help="Eval set JSON
             result = _eval_gold_paragraph(squad, reader_model, limit)
             mode = "gold paragraph, neural reader"
         else:
-            result = _eval_open(set_, squad, index, embedder, mode, limit, workers, reader)
+            result = _eval_open(set_, squad, index, embedder, mode, limit, workers, reader, store)
     except QAError as exc:
         fail(exc)
     title = f"{squad or set_ or 'eval/seeds_qa.jsonl'} ({mode}{'' if gold_paragraph else ', ' + reader + ' reader'})"
@@ -94,7 +94,7 @@ def _eval_gold_paragraph(squad: Optional[Path], reader_model: Optional[Path], li
         return with_load_notes(evaluate_gold_paragraph(reader, paragraphs, items, progress=update), loaded)
 
 
-def _eval_open(set_, squad, index, embedder, mode, limit, workers=None, reader="rules"):
+def _eval_open(set_, squad, index, embedder, mode, limit, workers=None, reader="rules", store=None):
     from qa.assistant import Assistant
     from qa.evaluation import evaluate, load_eval_set, squad_index, with_load_notes
     from qa.retrieval import RetrievalConfig
@@ -107,12 +107,13 @@ def _eval_open(set_, squad, index, embedder, mode, limit, workers=None, reader="
         loaded = read_squad(squad)
         bar, update = progress_bar("indexing")
         with bar:
-            root, items, build_s = squad_index(squad, emb, progress=update, loaded=loaded)
+            root, items, build_s = squad_index(squad, emb, progress=update, loaded=loaded, store=store)
+        store = None  # squad_index keeps one index per store
     else:
         items = load_eval_set(set_ or PROJECT / "eval" / "seeds_qa.jsonl")
-        root = open_assistant(index, embedder).index_dir
+        root = open_assistant(index, embedder, store=store).index_dir
     assistant = Assistant.open(root, emb, retrieval=RetrievalConfig(mode=mode), reader=reader,
-                               time_budget=None)  # figures that do not depend on the machine's load
+                               time_budget=None, store=store)  # figures that do not depend on the machine's load
     items = items[:limit] if limit else items
     bar, update = progress_bar("asking")
     with bar:

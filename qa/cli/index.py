@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from qa.cli.common import (EmbedderOpt, IndexOpt, WaitOpt, app, default_index, err, fail, make, out,
+from qa.cli.common import (EmbedderOpt, IndexOpt, StoreOpt, WaitOpt, app, default_index, err, fail, make, out,
                            progress_bar, report_ingest)
 from qa.errors import QAError
 
@@ -25,7 +25,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
                                                   "process), 'auto' or a cluster's HOST:PORT / ray://HOST:PORT. "
                                                   "Needs pip install 'xunda\\[scale]'."),
            ray_workers: int = typer.Option(2, help="Ray workers (actors), each loading the model once."),
-           wait: bool = WaitOpt):
+           store: Optional[str] = StoreOpt, wait: bool = WaitOpt):
     """Add documents to an index. Exit 3 if some inputs were skipped, 4 if none could be read."""
     from qa.chunking import ChunkConfig
     from qa.indexer import ingest as run_ingest
@@ -41,7 +41,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
         with bar:
             r = run_ingest(paths, index or default_index(), model,
                            chunk_config=ChunkConfig(chunk_size, chunk_overlap),
-                           index_type=index_type, progress=update, wait=wait)
+                           index_type=index_type, progress=update, wait=wait, store=store)
     except QAError as exc:
         fail(exc)
     report_ingest(r)
@@ -51,12 +51,12 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Files or folders (recur
 
 @app.command()
 def remove(paths: list[Path], index: Optional[Path] = IndexOpt, embedder: str = EmbedderOpt,
-           wait: bool = WaitOpt):
+           store: Optional[str] = StoreOpt, wait: bool = WaitOpt):
     """Remove files (or folders) from an index."""
     from qa.indexer import remove_paths
 
     try:
-        gone = remove_paths(paths, index or default_index(), make(embedder), wait=wait)
+        gone = remove_paths(paths, index or default_index(), make(embedder), wait=wait, store=store)
     except QAError as exc:
         fail(exc)
     out.print(f"removed {len(gone)} files" + "".join(f"\n  {g}" for g in gone))

@@ -2,9 +2,10 @@
 
 Modules in the order data travels: `manifest` (what the index holds), `segment` (one
 segment's files), `bm25` (term counts and index-wide BM25), `writer` (one write: a new
-segment and deletions), `merge` (when and how segments merge), `view` (an open index for
+segment and deletions), `merge` (when and how segments merge), `backend` (which engine searches
+the chunks: local files or Milvus, as the manifest records), `view` (an open index for
 searching), `milvus` (an open index's live chunks mirrored into Milvus, searched the same way;
-imported on its own, it needs the scale extra).
+it needs the scale extra).
 """
 from qa.embedding_cache import EmbeddingCache
 from qa.store.manifest import (FORMAT_VERSION, INDEX_TYPES, MANIFEST, Manifest, SegmentEntry,

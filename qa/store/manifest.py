@@ -2,8 +2,8 @@
 
 Layout of an index folder DIR (format 2):
   DIR/manifest.json   format version, embedder id and dimension, index type, counts, the
-                      segments in order with their deletions, and every file's size and
-                      sha256; replaced atomically (os.replace) as the last step of a write
+                      segments in order with their deletions, every file's size and sha256,
+                      and the store that searches them (local or Milvus); replaced atomically (os.replace) as the last step of a write
   DIR/seg-N/          one immutable segment (qa/store/segment.py)
   DIR/.lock, DIR/.lock.pid   the writers' lock and its holder (qa/lock.py)
 A write adds a segment (and may merge old ones into a new one) beside the current ones and
@@ -43,6 +43,16 @@ class SegmentEntry:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """Where an index's chunks are searched: "local" (FAISS and BM25 files in its folder) or
+    "milvus" (a collection at `uri`, "" meaning Milvus Lite in DIR/milvus.db; qa/store/backend.py)."""
+
+    backend: str = "local"
+    uri: str = ""
+    collection: str = ""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What an index folder holds; JSON on disk."""
 
@@ -57,6 +67,7 @@ class Manifest:
     files: dict = field(default_factory=dict)  # "seg-N/name" -> {"size", "sha256"}
     sources: list = field(default_factory=list)  # folders the files came from (recovery advice)
     segments: tuple[SegmentEntry, ...] = ()
+    store: StoreConfig = StoreConfig()  # absent in indexes written before Milvus: local
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -87,6 +98,7 @@ def read_manifest(root: Path) -> Manifest:
                 replace(SegmentEntry(**s), deleted_files=tuple(s.get("deleted_files", ())),
                         deleted_articles=tuple(s.get("deleted_articles", ())))
                 for s in data.get("segments", ()))
+            data["store"] = StoreConfig(**data.get("store", {}))
             manifest = Manifest(**data)
     except (ValueError, TypeError, AttributeError) as exc:
         raise IndexStoreError(f"{path}: unreadable manifest ({exc}); rebuild the index") from exc

@@ -8,7 +8,9 @@ the inner product is the BM25 score). Milvus's own BM25 function is not used: it
 unfolded text (traditional script is missed), keeps stop words and, in Milvus Lite, takes IDF
 per segment. `reconcile` makes the collection hold exactly the manifest's live chunks, segment
 by segment, with upserts and deletes keyed by SEGMENT:ROW, so running it again after a killed
-run repairs it without duplicates. Needs `pip install 'xunda[scale]'`.
+run repairs it without duplicates; a segment whose weights were written with an average chunk
+length more than AVG_DRIFT away from the index's current one is rewritten. Needs
+`pip install 'xunda[scale]'`.
 """
 from __future__ import annotations
 
@@ -23,9 +25,18 @@ import numpy as np
 
 from qa.errors import ConfigError
 from qa.store.bm25 import B, K1
+from qa.store.segment import VECTORS
 
 BATCH = 1_000  # entities per insert call
+# Our index types as Milvus dense indexes (FLAT is exact; HNSW and IVF as FAISS builds them).
+DENSE_INDEX = {"flat": ("FLAT", {}), "hnsw": ("HNSW", {"M": 32, "efConstruction": 200}),
+               "ivf": ("IVF_FLAT", {"nlist": 1024})}
+SEARCH_PARAMS = {"flat": {}, "hnsw": {"ef": 128}, "ivf": {"nprobe": 32}}
 _MAX_LIST = 10_000  # ids per filter expression
+# BM25's length normalisation moves by about B x the drift: 1% keeps scores within about 0.75%
+# of the default store's, while a segment is rewritten only when the corpus has changed a lot.
+AVG_DRIFT = 0.01
+_LITE_USERS: Counter = Counter()  # open mirrors per Milvus Lite path in this process
 
 
 @dataclass(frozen=True)
@@ -45,13 +56,17 @@ def term_id(term: str) -> int:
 class MilvusMirror:
     """The live chunks of an index in the Milvus collection `collection` at `uri`."""
 
-    def __init__(self, uri: str | Path, collection: str, dim: int, timeout: float = 10.0):
+    def __init__(self, uri: str | Path, collection: str, dim: int, timeout: float = 10.0,
+                 index_type: str = "flat"):
         if not str(uri).strip():
             raise ConfigError("Milvus uri is empty: use a local path (Milvus Lite) or http://HOST:19530")
         if not collection.replace("_", "").isalnum() or not collection[:1].isalpha():
             raise ConfigError(f"Milvus collection name {collection!r}: use letters, digits and _, starting with a letter")
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
             raise ConfigError(f"vector dim {dim!r}: use an int >= 1")
+        if index_type not in DENSE_INDEX:
+            raise ConfigError(f"index type {index_type!r}: use one of {', '.join(DENSE_INDEX)}")
+        self.index_type = index_type
         self.uri, self.collection, self.dim, self.timeout = str(uri), collection, dim, timeout
         self._client = None
 
@@ -63,9 +78,17 @@ class MilvusMirror:
             from pymilvus import DataType, MilvusClient
         except ImportError as exc:
             raise ConfigError(f"pymilvus is not installed ({exc}): pip install 'xunda[scale]'") from exc
-        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)  # it logs a traceback per failed call
+        for noisy in ("pymilvus", "milvus_lite"):  # they log a traceback per failed call
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
         try:
+            if self.lite:  # Milvus Lite creates its data folder, not the folders above it
+                Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
             client = MilvusClient(self.uri, timeout=self.timeout)
+            if self.lite:
+                _LITE_USERS[self.uri] += 1
+            if client.has_collection(self.collection) and self._dense_index(client) != DENSE_INDEX[self.index_type][0]:
+                # Another index type: the mirror is rebuilt whole (so is the local index on a change).
+                client.drop_collection(self.collection)
             if not client.has_collection(self.collection):
                 schema = MilvusClient.create_schema(auto_id=False)
                 schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=128)
@@ -73,22 +96,42 @@ class MilvusMirror:
                 schema.add_field("row", DataType.INT64)
                 schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
                 schema.add_field("terms", DataType.SPARSE_FLOAT_VECTOR)
+                schema.add_field("avglen", DataType.DOUBLE)  # the average length its BM25 weights used
                 index = client.prepare_index_params()
-                index.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
+                kind, params = DENSE_INDEX[self.index_type]
+                index.add_index(field_name="dense", index_type=kind, metric_type="IP", params=params)
                 index.add_index(field_name="terms", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
                 client.create_collection(self.collection, schema=schema, index_params=index)
             client.load_collection(self.collection)
         except ConfigError:
             raise
         except Exception as exc:  # noqa: BLE001 - pymilvus raises many kinds; the user needs the uri
+            if self.lite:
+                raise ConfigError(
+                    f"Milvus Lite at {self.uri!r} could not be opened ({exc}). Milvus Lite serves one "
+                    "process at a time: if another process has it open (a running `qa serve`, another "
+                    "ingest), stop it first, or use a Milvus server (--store milvus:http://HOST:19530)") from exc
             raise ConfigError(f"Milvus at {self.uri!r} could not be opened: {exc}") from exc
         self._client = client
         return client
+
+    def _dense_index(self, client) -> str:
+        for name in client.list_indexes(self.collection):
+            info = client.describe_index(self.collection, name)
+            if info.get("field_name") == "dense":
+                return str(info.get("index_type"))
+        return ""
 
     def count(self, segment: str | None = None) -> int:
         """Entities in the collection (of one segment)."""
         flt = f'segment == "{segment}"' if segment is not None else ""
         return int(self.client().query(self.collection, filter=flt, output_fields=["count(*)"])[0]["count(*)"])
+
+    def in_step(self, view) -> bool:
+        """Whether each segment of `view` has as many entities as live chunks and no other
+        segment has any (what a finished reconcile leaves; a killed one does not)."""
+        live = {entry.name: entry.chunks - len(dead) for entry, dead in zip(view.manifest.segments, view.deleted)}
+        return self.count() == sum(live.values()) and all(self.count(n) == k for n, k in live.items())
 
     def reconcile(self, view) -> ReconcileReport:
         """Make the collection hold exactly the live chunks of `view` (a qa.store.IndexView)."""
@@ -100,13 +143,14 @@ class MilvusMirror:
         for i, entry in enumerate(view.manifest.segments):
             dead = set(int(r) for r in view.deleted[i])
             live = [r for r in range(entry.chunks) if r not in dead]
-            if self.count(entry.name) != len(live):
-                vectors = _vectors(view.faiss[i], entry.chunks)
+            if self.count(entry.name) != len(live) or self._drifted(entry.name, avg):
+                vectors = np.load(view.root / entry.name / VECTORS, allow_pickle=False, mmap_mode="r")
                 weights = _document_weights(view.terms[i], avg)
                 for start in range(0, len(live), BATCH):
                     rows = live[start:start + BATCH]
                     client.upsert(self.collection, [{"key": f"{entry.name}:{r}", "segment": entry.name, "row": r,
-                                                     "dense": vectors[r].tolist(), "terms": weights[r] or {0: 1e-6}}
+                                                     "dense": [float(x) for x in vectors[r]],
+                                                     "terms": weights[r] or {0: 1e-6}, "avglen": avg}
                                                     for r in rows])
                 upserted += len(live)
                 written.append(entry.name)
@@ -116,11 +160,19 @@ class MilvusMirror:
         client.flush(self.collection)
         return ReconcileReport(upserted, deleted, tuple(written))
 
+    def _drifted(self, segment: str, avg: float) -> bool:
+        """Whether the segment's BM25 weights were written with an average chunk length that the
+        index's has since moved away from by more than AVG_DRIFT (adds and removals move it)."""
+        found = self.client().query(self.collection, filter=f'segment == "{segment}"',
+                                    output_fields=["avglen"], limit=1)
+        return bool(found) and abs(float(found[0]["avglen"]) - avg) > AVG_DRIFT * avg
+
     def dense(self, view, vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
         """(row, inner product) of the `depth` nearest live chunks, as IndexView.dense."""
         hits = self.client().search(self.collection, data=[np.asarray(vector, dtype=np.float32).tolist()],
                                     anns_field="dense", limit=depth, output_fields=["segment", "row"],
-                                    search_params={"metric_type": "IP"})[0]
+                                    filter=_of_segments(view), search_params={
+                                        "metric_type": "IP", "params": SEARCH_PARAMS[self.index_type]})[0]
         return _rows(view, hits)
 
     def sparse(self, view, tokens: Sequence[str], depth: int) -> list[tuple[int, float]]:
@@ -129,18 +181,38 @@ class MilvusMirror:
         if not query:
             return []
         hits = self.client().search(self.collection, data=[query], anns_field="terms", limit=depth,
-                                    output_fields=["segment", "row"], search_params={"metric_type": "IP"})[0]
+                                    output_fields=["segment", "row"], filter=_of_segments(view),
+                                    search_params={"metric_type": "IP"})[0]
         return [(r, s) for r, s in _rows(view, hits) if s > 0]
 
+    @property
+    def lite(self) -> bool:
+        """Whether `uri` is a Milvus Lite path (run inside this process) rather than a server."""
+        return "://" not in self.uri
+
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Disconnect; the last mirror of a Milvus Lite path in this process stops its server,
+        which frees the path for other processes."""
+        if self._client is None:
+            return
+        self._client.close()
+        self._client = None
+        if self.lite:
+            _LITE_USERS[self.uri] -= 1
+            if _LITE_USERS[self.uri] <= 0:
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(self.uri)
 
 
 def _deleted(result) -> int:
     """How many entities a delete call removed (pymilvus returns their keys or a count)."""
     return len(result) if isinstance(result, list) else int(getattr(result, "delete_count", 0) or 0)
+
+
+def _of_segments(view) -> str:
+    """Only the view's segments: a writer may have mirrored a newer manifest's segments already."""
+    return f"segment in {[entry.name for entry in view.manifest.segments]!r}"
 
 
 def _rows(view, hits) -> list[tuple[int, float]]:
@@ -178,16 +250,3 @@ def _query_weights(matrices, tokens: Sequence[str]) -> dict[int, float]:
             idf = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
             weights[term_id(term)] = weights.get(term_id(term), 0.0) + idf * n
     return weights
-
-
-def _vectors(index, rows: int) -> np.ndarray:
-    """The (rows, dim) vectors stored in a FAISS index (flat, HNSW or IVF)."""
-    import faiss
-
-    if not rows:
-        return np.zeros((0, index.d), dtype=np.float32)
-    try:
-        return index.reconstruct_n(0, rows)
-    except RuntimeError:
-        faiss.extract_index_ivf(index).make_direct_map()
-        return index.reconstruct_n(0, rows)

@@ -152,10 +152,9 @@ class SegmentBuilder:
             self._raw.write(vectors.tobytes())
         self.rows += len(data.chunks)
 
-    def finish(self, index_type: str) -> None:
-        """Index the SQLite tables and write vectors.npy, vectors.faiss and bm25/."""
-        import faiss
-
+    def finish(self, index_type: str | None) -> None:
+        """Index the SQLite tables and write vectors.npy, vectors.faiss and bm25/ (no
+        vectors.faiss when `index_type` is None: a Milvus-backed index searches its mirror)."""
         self._db.executescript(_INDEXES)
         self._db.commit()
         self._raw.close()
@@ -163,6 +162,16 @@ class SegmentBuilder:
             np.lib.format.write_array_header_1_0(out, {"descr": np.dtype(np.float32).str,
                                                       "fortran_order": False, "shape": (self.rows, self.dim)})
             shutil.copyfileobj(raw, out, 1 << 22)
+        if index_type is not None:
+            self._write_faiss(index_type)
+        self._raw_path.unlink()
+        tokens = self._db.execute("SELECT tokens FROM chunks ORDER BY row")  # a cursor: streamed
+        TermMatrix.build(t.split(" ") if t else [] for (t,) in tokens).save(self.folder / BM25_DIR)
+        self._db.close()
+
+    def _write_faiss(self, index_type: str) -> None:
+        import faiss
+
         if index_type == "ivf":  # IVF trains on all vectors: they are read whole
             index = build_faiss(np.fromfile(self._raw_path, dtype=np.float32).reshape(-1, self.dim), index_type)
         else:  # flat and HNSW take vectors block by block
@@ -171,11 +180,6 @@ class SegmentBuilder:
                 while block := raw.read(self.BLOCK * self.dim * 4):
                     index.add(np.frombuffer(block, dtype=np.float32).reshape(-1, self.dim))
         faiss.write_index(index, str(self.folder / FAISS))
-        del index
-        self._raw_path.unlink()
-        tokens = self._db.execute("SELECT tokens FROM chunks ORDER BY row")  # a cursor: streamed
-        TermMatrix.build(t.split(" ") if t else [] for (t,) in tokens).save(self.folder / BM25_DIR)
-        self._db.close()
 
 
 class SegmentFile:

@@ -1,7 +1,8 @@
 """An open index for searching: every segment's vectors and term counts, with deletions masked.
 
 Chunks and articles are read from the segments' SQLite on demand, so memory holds only the
-vectors and the term counts, not the text. Rows are numbered across segments in manifest
+vectors and the term counts, not the text. A Milvus-backed index (qa/store/backend.py) has no
+vectors here: its dense and BM25 searches run in its Milvus mirror, with the same rows and scores. Rows are numbered across segments in manifest
 order (segment offset + row in the segment).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from qa.integrity import check_sizes, corrupt, faiss_problem, faiss_reason
 from qa.store import bm25
 from qa.store.bm25 import TermMatrix
+from qa.store.backend import open_mirror
 from qa.store.manifest import Manifest
 from qa.store.segment import BM25_DIR, FAISS, SegmentFile
 from qa.types import Article, Chunk
@@ -45,12 +47,14 @@ class IndexView:
             if rows != entry.chunks:
                 raise corrupt(root, manifest, f"{name}/meta.sqlite",
                               f"{rows} chunks, the manifest records {entry.chunks}")
-            try:
-                index = faiss.read_index(str(self.root / name / FAISS))
-            except RuntimeError as exc:
-                raise corrupt(root, manifest, f"{name}/{FAISS}", faiss_reason(exc)) from exc
-            if problem := faiss_problem(index, manifest.dim, rows):
-                raise corrupt(root, manifest, f"{name}/{FAISS}", problem)
+            index = None
+            if manifest.store.backend == "local":
+                try:
+                    index = faiss.read_index(str(self.root / name / FAISS))
+                except RuntimeError as exc:
+                    raise corrupt(root, manifest, f"{name}/{FAISS}", faiss_reason(exc)) from exc
+                if problem := faiss_problem(index, manifest.dim, rows):
+                    raise corrupt(root, manifest, f"{name}/{FAISS}", problem)
             try:
                 terms = TermMatrix.load(self.root / name / BM25_DIR)
                 file, problem = terms.problem(rows)
@@ -67,6 +71,7 @@ class IndexView:
         self.rows = offset
         self.chunks = SegmentedChunks(self)
         self.articles = LiveArticles(self)
+        self.mirror = open_mirror(self.root, manifest)  # None for the local store
 
     def locate(self, row: int) -> tuple[int, int]:
         """(segment position, row in the segment) of an index-wide row."""
@@ -77,6 +82,8 @@ class IndexView:
 
     def dense(self, vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
         """(row, cosine) of the `depth` live chunks nearest to `vector`, best first."""
+        if self.mirror is not None:
+            return self.mirror.dense(self, vector, depth) if self.rows else []
         q = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         found: list[tuple[int, float]] = []
         for index, deleted, offset in zip(self.faiss, self.deleted, self.offsets):
@@ -91,6 +98,8 @@ class IndexView:
 
     def sparse(self, tokens: list[str], depth: int) -> list[tuple[int, float]]:
         """(row, BM25 score) of the `depth` best live chunks with a positive score."""
+        if self.mirror is not None:
+            return self.mirror.sparse(self, tokens, depth) if self.rows else []
         found: list[tuple[int, float]] = []
         for scores, deleted, offset in zip(bm25.scores(self.terms, tokens), self.deleted, self.offsets):
             scores[deleted] = 0.0
@@ -110,6 +119,8 @@ class IndexView:
     def close(self) -> None:
         for seg in self.segments:
             seg.close()
+        if self.mirror is not None:
+            self.mirror.close()
 
 
 def _holds(sorted_rows: np.ndarray, row: int) -> bool:

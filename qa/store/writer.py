@@ -23,10 +23,12 @@ from qa.dedup import band_keys, band_ranges, canonical, group_duplicates, signat
 from qa.embedding_cache import EmbeddingCache, embed_texts
 from qa.integrity import file_records, source_folders
 from qa.retrieval import bm25_tokens
-from qa.store.manifest import (FORMAT_VERSION, MANIFEST, Manifest, SegmentEntry, check_base,
+from qa.store.backend import LOCAL, check_store, milvus_uri
+from qa.store.manifest import (FORMAT_VERSION, MANIFEST, Manifest, SegmentEntry, StoreConfig, check_base,
                                check_embedder, fsync_dir, fsync_file, fsync_tree, generation_number,
                                now_iso, read_manifest, refuse_orphaned_generations)
 from qa.store.merge import merge_batches, merge_plan
+from qa.store.view import IndexView
 from qa.store.segment import SegmentBuilder, SegmentData, SegmentFile, StoredCopy
 from qa.text import content_hash
 from qa.types import Article, Document
@@ -56,15 +58,17 @@ class IndexWriter:
     """The current index (or none yet) opened for one write; `commit` writes it."""
 
     def __init__(self, root: Path, embedder, cache: EmbeddingCache, chunk_config: ChunkConfig,
-                 threshold: float, index_type: str | None):
+                 threshold: float, index_type: str | None, store: StoreConfig | None = None):
         self.root, self.embedder, self.cache = Path(root), embedder, cache
         self.chunk_config, self.threshold, self.ranges = chunk_config, threshold, band_ranges(threshold)
         if (self.root / MANIFEST).exists():
             self.manifest: Manifest | None = read_manifest(self.root)
             check_embedder(self.manifest, embedder.id, embedder.dim, self.root)
+            check_store(self.manifest, store, self.root)
         else:
             refuse_orphaned_generations(self.root)
             self.manifest = None
+        self.store = self.manifest.store if self.manifest else (store or LOCAL)
         self.stored_type = self.manifest.index_type if self.manifest else "flat"
         self.index_type = index_type or self.stored_type
         self.entries = list(self.manifest.segments) if self.manifest else []
@@ -81,6 +85,13 @@ class IndexWriter:
         self.new = SegmentData()
         self.removed: set[str] = set()
         self.pending_chars = 0  # text added and not yet written
+        if self.store.backend == "milvus":  # unreachable or busy: refused before any work is done
+            from qa.store.milvus import MilvusMirror
+
+            probe = MilvusMirror(milvus_uri(self.store, self.root), self.store.collection, embedder.dim,
+                                 index_type=self.stored_type)
+            probe.client()
+            probe.close()
 
     def close(self) -> None:
         for seg in self.segments:
@@ -166,7 +177,20 @@ class IndexWriter:
             raise
         finally:
             self.close()
+        self.reconcile_mirror(always=True)
         return WriteResult(manifest.counts, embedded, True)
+
+    def reconcile_mirror(self, always: bool = False) -> None:
+        """Make a Milvus-backed index's mirror hold the current manifest's live chunks: after
+        each switch (`always`), and before a write when a killed one left it out of step."""
+        if self.store.backend != "milvus" or not (self.root / MANIFEST).exists():
+            return
+        view = IndexView(self.root, read_manifest(self.root))
+        try:
+            if always or not view.mirror.in_step(view):
+                view.mirror.reconcile(view)
+        finally:
+            view.close()
 
     def _derive_articles(self, progress: Progress | None) -> int:
         """Canonical articles of every group the write touches, chunked and embedded."""
@@ -250,7 +274,7 @@ class IndexWriter:
             builder = SegmentBuilder(tmp, self.embedder.dim)
             for data in batches:
                 builder.append(data)
-            builder.finish(self.index_type)
+            builder.finish(self.index_type if self.store.backend == "local" else None)
             fsync_tree(tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -275,7 +299,7 @@ class IndexWriter:
             index_type=self.index_type,
             generation=f"gen-{generation_number(old.generation) + 1 if old else 1}",
             created=old.created if old else stamp, updated=stamp, counts=self.counts(), files=files,
-            sources=source_folders(self.files), segments=tuple(self.entries))
+            sources=source_folders(self.files), segments=tuple(self.entries), store=self.store)
 
     def _switch(self, manifest: Manifest, written: list[tuple[str, Path]]) -> None:
         base = self.manifest.generation if self.manifest else None
