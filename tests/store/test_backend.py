@@ -142,3 +142,22 @@ def test_an_ingest_killed_mid_mirror_is_caught_up_by_the_next_run(corpus, tmp_pa
         assert asked.returncode == 0 and "50.6%" in asked.stdout, asked.stderr[-2000:]
     in_step, entities, after = _in_step(index)
     assert in_step and entities == after == live  # nothing lost, nothing duplicated
+
+
+def test_milvus_lite_open_in_another_process_is_a_clear_error(corpus, tmp_path):
+    index = tmp_path / "index"
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    ingest([corpus], index, FakeEmbedder(64), cache=cache, store="milvus")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom qa.assistant import Assistant\nfrom qa.embedders import "
+         f"FakeEmbedder\na = Assistant.open({str(index)!r}, FakeEmbedder(64))\nprint('open', flush=True)\n"
+         "sys.stdin.readline()"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        extra = tmp_path / "extra.txt"
+        extra.write_text("新华社北京6月2日电 国家统计局今天发布，全国夏粮总产量达到2948亿斤，比上年增加一成。", "utf-8")
+        with pytest.raises(ConfigError, match="serves one process at a time"):
+            ingest([extra], index, FakeEmbedder(64), cache=cache)
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert ingest([extra], index, FakeEmbedder(64), cache=cache).documents_added == 1  # freed on exit
