@@ -24,7 +24,7 @@ from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
-from qa.store.backend import check_store, parse_store, sync_mirror
+from qa.store.backend import check_store, describe, parse_store, sync_mirror
 from qa.store import (MANIFEST, EmbeddingCache, IndexView, Manifest, check_embedder,
                       read_manifest, refuse_orphaned_generations, size_on_disk)
 from qa.types import Answer, Article, Chunk, Hit
@@ -44,6 +44,7 @@ class IndexInfo:
     size_bytes: int
     created: str
     updated: str
+    store: str = "local"  # where the chunks are searched (qa.store.backend.describe)
 
 
 def index_info(index_dir: str | Path, manifest: Manifest | None = None) -> IndexInfo:
@@ -54,6 +55,7 @@ def index_info(index_dir: str | Path, manifest: Manifest | None = None) -> Index
         articles=m.counts.get("articles", 0), chunks=m.counts.get("chunks", 0),
         embedder=m.embedder_id, dim=m.dim, index_type=m.index_type,
         size_bytes=size_on_disk(Path(index_dir)), created=m.created, updated=m.updated,
+        store=describe(m.store),
     )
 
 

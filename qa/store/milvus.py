@@ -14,6 +14,7 @@ length more than AVG_DRIFT away from the index's current one is rewritten. Needs
 """
 from __future__ import annotations
 
+import json
 import logging
 import zlib
 from collections import Counter
@@ -89,6 +90,17 @@ class MilvusMirror:
             if client.has_collection(self.collection) and self._dense_index(client) != DENSE_INDEX[self.index_type][0]:
                 # Another index type: the mirror is rebuilt whole (so is the local index on a change).
                 client.drop_collection(self.collection)
+            if not client.has_collection(self.collection) and client.has_collection(self.state_collection):
+                client.drop_collection(self.state_collection)  # the record of a collection no longer there
+            if not client.has_collection(self.state_collection):
+                schema = MilvusClient.create_schema(auto_id=False)
+                schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=16)
+                schema.add_field("state", DataType.VARCHAR, max_length=65535)
+                schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector field
+                index = client.prepare_index_params()
+                index.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
+                client.create_collection(self.state_collection, schema=schema, index_params=index)
+            client.load_collection(self.state_collection)
             if not client.has_collection(self.collection):
                 schema = MilvusClient.create_schema(auto_id=False)
                 schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=128)
@@ -96,7 +108,6 @@ class MilvusMirror:
                 schema.add_field("row", DataType.INT64)
                 schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
                 schema.add_field("terms", DataType.SPARSE_FLOAT_VECTOR)
-                schema.add_field("avglen", DataType.DOUBLE)  # the average length its BM25 weights used
                 index = client.prepare_index_params()
                 kind, params = DENSE_INDEX[self.index_type]
                 index.add_index(field_name="dense", index_type=kind, metric_type="IP", params=params)
@@ -127,45 +138,71 @@ class MilvusMirror:
         flt = f'segment == "{segment}"' if segment is not None else ""
         return int(self.client().query(self.collection, filter=flt, output_fields=["count(*)"])[0]["count(*)"])
 
+    @property
+    def state_collection(self) -> str:
+        """The companion collection that records what the last finished reconcile wrote."""
+        return f"{self.collection}_state"
+
+    def _state(self) -> dict | None:
+        """{"generation", "segments": {name: {"live", "avglen"}}} of the last finished reconcile."""
+        found = self.client().query(self.state_collection, ids=["state"], output_fields=["state"])
+        return json.loads(found[0]["state"]) if found else None
+
     def in_step(self, view) -> bool:
-        """Whether each segment of `view` has as many entities as live chunks and no other
-        segment has any (what a finished reconcile leaves; a killed one does not)."""
+        """Whether the last reconcile that finished was of `view`'s manifest (a killed one records
+        nothing); without that record, whether each segment's entity count is its live count."""
+        state = self._state()
         live = {entry.name: entry.chunks - len(dead) for entry, dead in zip(view.manifest.segments, view.deleted)}
+        if state is not None:
+            return state["generation"] == view.manifest.generation and \
+                {n: r["live"] for n, r in state["segments"].items()} == live
         return self.count() == sum(live.values()) and all(self.count(n) == k for n, k in live.items())
 
     def reconcile(self, view) -> ReconcileReport:
-        """Make the collection hold exactly the live chunks of `view` (a qa.store.IndexView)."""
+        """Make the collection hold exactly the live chunks of `view` (a qa.store.IndexView).
+
+        What the last finished reconcile recorded is trusted (so adding one file to a large index
+        writes that file's segment and deletes its superseded rows, nothing else); without a
+        record every segment is counted. Segments are upserted whole and deletions keyed, so a
+        rerun after a kill never duplicates."""
         client = self.client()
+        state = self._state()
+        known: dict | None = state["segments"] if state else None
         names = [entry.name for entry in view.manifest.segments]
-        deleted = _deleted(client.delete(self.collection, filter=f"segment not in {names!r}" if names else ""))
+        deleted = 0
+        if known is None or set(known) - set(names):
+            deleted += _deleted(client.delete(self.collection, filter=f"segment not in {names!r}" if names else ""))
         avg = _average_length(view.terms)
-        upserted, written = 0, []
+        upserted, written, record = 0, [], {}
         for i, entry in enumerate(view.manifest.segments):
             dead = set(int(r) for r in view.deleted[i])
             live = [r for r in range(entry.chunks) if r not in dead]
-            if self.count(entry.name) != len(live) or self._drifted(entry.name, avg):
+            before = known.get(entry.name) if known is not None else None
+            if known is None:
+                rewrite = self.count(entry.name) != len(live)
+            else:
+                rewrite = before is None or abs(before["avglen"] - avg) > AVG_DRIFT * avg
+            if rewrite:
                 vectors = np.load(view.root / entry.name / VECTORS, allow_pickle=False, mmap_mode="r")
                 weights = _document_weights(view.terms[i], avg)
                 for start in range(0, len(live), BATCH):
                     rows = live[start:start + BATCH]
                     client.upsert(self.collection, [{"key": f"{entry.name}:{r}", "segment": entry.name, "row": r,
                                                      "dense": [float(x) for x in vectors[r]],
-                                                     "terms": weights[r] or {0: 1e-6}, "avglen": avg}
-                                                    for r in rows])
+                                                     "terms": weights[r] or {0: 1e-6}} for r in rows])
                 upserted += len(live)
                 written.append(entry.name)
-            for start in range(0, len(dead), _MAX_LIST):
-                keys = [f"{entry.name}:{r}" for r in sorted(dead)[start:start + _MAX_LIST]]
-                deleted += _deleted(client.delete(self.collection, ids=keys))
+            if before is None or before["live"] != len(live):  # rows may have died since
+                for start in range(0, len(dead), _MAX_LIST):
+                    keys = [f"{entry.name}:{r}" for r in sorted(dead)[start:start + _MAX_LIST]]
+                    deleted += _deleted(client.delete(self.collection, ids=keys))
+            record[entry.name] = {"live": len(live), "avglen": avg if rewrite or before is None else before["avglen"]}
         client.flush(self.collection)
+        # Recorded last: a reconcile killed before this line is redone by the next one.
+        client.upsert(self.state_collection, [{"key": "state", "unused": [0.0, 0.0], "state": json.dumps(
+            {"generation": view.manifest.generation, "segments": record})}])
+        client.flush(self.state_collection)
         return ReconcileReport(upserted, deleted, tuple(written))
-
-    def _drifted(self, segment: str, avg: float) -> bool:
-        """Whether the segment's BM25 weights were written with an average chunk length that the
-        index's has since moved away from by more than AVG_DRIFT (adds and removals move it)."""
-        found = self.client().query(self.collection, filter=f'segment == "{segment}"',
-                                    output_fields=["avglen"], limit=1)
-        return bool(found) and abs(float(found[0]["avglen"]) - avg) > AVG_DRIFT * avg
 
     def dense(self, view, vector: np.ndarray, depth: int) -> list[tuple[int, float]]:
         """(row, inner product) of the `depth` nearest live chunks, as IndexView.dense."""

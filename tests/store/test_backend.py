@@ -69,6 +69,7 @@ def test_milvus_store_answers_as_the_local_store_and_follows_adds_and_removals(c
         assert [h.chunk.chunk_id for h in milvus.retrieve(question)] == \
                [h.chunk.chunk_id for h in local.retrieve(question)]
     assert milvus.ask(QUESTIONS[0]).text == "50.6%"
+    assert milvus.info().store.startswith("milvus") and local.info().store == "local"
 
     extra = tmp_path / "extra.txt"
     extra.write_text("新华社北京6月2日电 国家统计局今天发布，全国夏粮总产量达到2948亿斤，比上年增加一成。", "utf-8")
