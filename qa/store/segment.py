@@ -3,7 +3,8 @@
   seg-N/meta.sqlite   files, documents, article copies (with MinHash signatures and their LSH
                       band keys), canonical articles (with the copies they stand for), chunks
                       (with their BM25 tokens)
-  seg-N/vectors.npy, seg-N/vectors.faiss   one unit vector per chunk row
+  seg-N/vectors.npy, seg-N/vectors.faiss   one unit vector per chunk row (no vectors.faiss in
+                      a Milvus-backed index: its mirror searches them)
   seg-N/bm25/         the chunks' term counts (qa/store/bm25.py)
   seg-N/manifest.json the index manifest as of the newest write (recovery copy, unchecked)
 """
