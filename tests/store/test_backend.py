@@ -162,3 +162,13 @@ def test_milvus_lite_open_in_another_process_is_a_clear_error(corpus, tmp_path):
     finally:
         holder.communicate("\n", timeout=60)
     assert ingest([extra], index, FakeEmbedder(64), cache=cache).documents_added == 1  # freed on exit
+
+
+def test_an_empty_folder_opened_with_milvus_becomes_a_milvus_index_on_its_first_add(corpus, tmp_path):
+    assistant = Assistant.open_or_empty(tmp_path / "new", FakeEmbedder(64), store="milvus",
+                                        cache=EmbeddingCache(tmp_path / "c.sqlite"))
+    assert assistant.info().chunks == 0
+    assistant.add([corpus])  # what the chat's first upload does
+    assert read_manifest(tmp_path / "new").store.backend == "milvus"
+    assert assistant.ask(QUESTIONS[0]).text == "50.6%"
+    assert _in_step(tmp_path / "new")[0]
