@@ -110,6 +110,22 @@ def files_problem(folder: Path, chunks: int) -> tuple[str, str]:
         return "terms.json", f"does not load ({exc})"
 
 
+def average_length(matrices: Sequence[TermMatrix]) -> float:
+    """The average token count of the rows of all segments together (1.0 when there are none)."""
+    total = sum(len(m.lengths) for m in matrices)
+    return float(sum(float(m.lengths.sum()) for m in matrices)) / total if total else 1.0
+
+
+def document_frequency(matrices: Sequence[TermMatrix], term: str) -> int:
+    """Rows of all segments together that hold `term`."""
+    return sum(int(m.pointers[c + 1] - m.pointers[c]) for m in matrices if (c := m.terms.get(term)) is not None)
+
+
+def idf(total: int, df: int) -> float:
+    """Lucene's BM25 idf of a term held by `df` of `total` rows."""
+    return float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
+
+
 def scores(matrices: Sequence[TermMatrix], tokens: Sequence[str]) -> list[np.ndarray]:
     """BM25 score of every row of every segment for the query tokens (a repeated token counts
     again, as in bm25s); statistics are those of all segments together."""
@@ -117,18 +133,18 @@ def scores(matrices: Sequence[TermMatrix], tokens: Sequence[str]) -> list[np.nda
     out = [np.zeros(len(m.lengths), dtype=np.float32) for m in matrices]
     if not total:
         return out
-    avg = float(sum(float(m.lengths.sum()) for m in matrices)) / total
+    avg = average_length(matrices)
     for term in tokens:
-        cols = [m.terms.get(term) for m in matrices]
-        df = sum(int(m.pointers[c + 1] - m.pointers[c]) for m, c in zip(matrices, cols) if c is not None)
+        df = document_frequency(matrices, term)
         if not df:
             continue
-        idf = np.float32(np.log(1 + (total - df + 0.5) / (df + 0.5)))
+        weight = np.float32(idf(total, df))
+        cols = [m.terms.get(term) for m in matrices]
         for m, c, acc in zip(matrices, cols, out):
             if c is None:
                 continue
             lo, hi = m.pointers[c], m.pointers[c + 1]
             rows, tf = m.rows[lo:hi], m.counts[lo:hi]
             norm = np.float32(K1) * (np.float32(1 - B) + np.float32(B) * m.lengths[rows] / np.float32(avg))
-            acc[rows] += idf * tf / (norm + tf)
+            acc[rows] += weight * tf / (norm + tf)
     return out

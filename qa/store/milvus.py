@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from qa.errors import ConfigError
-from qa.store.bm25 import B, K1
+from qa.store.bm25 import B, K1, average_length, document_frequency, idf
 from qa.store.segment import VECTORS
 
 BATCH = 1_000  # entities per insert call
@@ -172,7 +172,7 @@ class MilvusMirror:
         deleted = 0
         if known is None or set(known) - set(names):
             deleted += _deleted(client.delete(self.collection, filter=f"segment not in {names!r}" if names else ""))
-        avg = _average_length(view.terms)
+        avg = average_length(view.terms)
         upserted, written, record = 0, [], {}
         for i, entry in enumerate(view.manifest.segments):
             dead = set(int(r) for r in view.deleted[i])
@@ -260,11 +260,6 @@ def _rows(view, hits) -> list[tuple[int, float]]:
     return sorted(found, key=lambda t: (-t[1], t[0]))
 
 
-def _average_length(matrices) -> float:
-    total = sum(len(m.lengths) for m in matrices)
-    return float(sum(float(m.lengths.sum()) for m in matrices)) / total if total else 1.0
-
-
 def _document_weights(matrix, avg: float) -> list[dict[int, float]]:
     """Each row's {term id: tf / (tf + k1 (1 - b + b len / avg))}, the document side of BM25."""
     out: list[dict[int, float]] = [{} for _ in range(len(matrix.lengths))]
@@ -282,8 +277,6 @@ def _query_weights(matrices, tokens: Sequence[str]) -> dict[int, float]:
     total = sum(len(m.lengths) for m in matrices)
     weights: dict[int, float] = {}
     for term, n in Counter(tokens).items():
-        df = sum(int(m.pointers[c + 1] - m.pointers[c]) for m in matrices if (c := m.terms.get(term)) is not None)
-        if df and total:
-            idf = float(np.log(1 + (total - df + 0.5) / (df + 0.5)))
-            weights[term_id(term)] = weights.get(term_id(term), 0.0) + idf * n
+        if total and (df := document_frequency(matrices, term)):
+            weights[term_id(term)] = weights.get(term_id(term), 0.0) + idf(total, df) * n
     return weights
