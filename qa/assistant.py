@@ -24,7 +24,7 @@ from qa.lock import Wait
 from qa.question import QuestionAnalysis, analyze_question
 from qa.structured import asks_for_credit
 from qa.retrieval import HybridRetriever, RetrievalConfig
-from qa.store.backend import check_store, describe, parse_store, sync_mirror
+from qa.store.backend import check_store, describe, is_lite, parse_store, sync_mirror
 from qa.store import (MANIFEST, EmbeddingCache, IndexView, Manifest, check_embedder,
                       read_manifest, refuse_orphaned_generations, size_on_disk)
 from qa.types import Answer, Article, Chunk, Hit
@@ -351,7 +351,7 @@ class Assistant:
         if not isinstance(spec, str) or self._custom_neural or not (self.index_dir / MANIFEST).exists():
             return None
         store = self.manifest.store if self.manifest else None
-        if store is not None and store.backend == "milvus" and "://" not in store.uri:
+        if store is not None and store.backend == "milvus" and is_lite(store.uri):
             return None  # Milvus Lite serves one process: other processes cannot open it
         return AssistantSpec(str(self.index_dir), spec, self.threshold, self.retrieval, self.top_k, self.reader,
                              self.time_budget)

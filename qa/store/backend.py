@@ -23,6 +23,12 @@ LITE_FILE = "milvus.db"  # Milvus Lite's data folder inside the index folder, fo
 LOCAL = StoreConfig()
 
 
+def is_lite(uri: str) -> bool:
+    """Whether a Milvus uri is a Milvus Lite path (run inside the process) rather than a server;
+    "" is the Lite file inside the index folder."""
+    return "://" not in uri
+
+
 def parse_store(spec: str | None, root: str | Path) -> StoreConfig | None:
     """The store a `--store` value asks for (None: whatever the index records, local when new)."""
     if spec is None:
@@ -34,7 +40,7 @@ def parse_store(spec: str | None, root: str | Path) -> StoreConfig | None:
     if backend != "milvus":
         raise ConfigError(f"store {spec!r}: use {STORE_DOC}")
     uri = uri.strip()
-    if uri and "://" not in uri:  # a Milvus Lite path: recorded absolute, so any folder can open it
+    if uri and is_lite(uri):  # a Milvus Lite path: recorded absolute, so any folder can open it
         if not uri.endswith(".db"):
             raise ConfigError(f"store {spec!r}: a Milvus Lite path ends in .db (milvus:{uri}.db), and a "
                               "server is given as milvus:http://HOST:19530")
@@ -84,7 +90,7 @@ def sync_mirror(root: str | Path, view) -> bool:
     holds the lock it is left to that writer, which reconciles when it switches."""
     from qa.lock import index_lock
 
-    if view.mirror is None or view.mirror.in_step(view):
+    if view.mirror is None or view.mirror.in_step(view.manifest):
         return True
     try:
         with index_lock(root, wait=False):

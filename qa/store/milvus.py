@@ -25,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from qa.errors import ConfigError
+from qa.store.backend import is_lite
 from qa.store.bm25 import B, K1, average_length, document_frequency, idf
 from qa.store.segment import VECTORS
 
@@ -148,13 +149,14 @@ class MilvusMirror:
         found = self.client().query(self.state_collection, ids=["state"], output_fields=["state"])
         return json.loads(found[0]["state"]) if found else None
 
-    def in_step(self, view) -> bool:
-        """Whether the last reconcile that finished was of `view`'s manifest (a killed one records
-        nothing); without that record, whether each segment's entity count is its live count."""
+    def in_step(self, manifest) -> bool:
+        """Whether the last reconcile that finished was of this manifest (a killed one records
+        nothing); without that record, whether each segment's entity count is its live count.
+        Needs only the manifest, so a writer checks without opening the index."""
         state = self._state()
-        live = {entry.name: entry.chunks - len(dead) for entry, dead in zip(view.manifest.segments, view.deleted)}
+        live = {entry.name: entry.chunks - entry.deleted_chunks for entry in manifest.segments}
         if state is not None:
-            return state["generation"] == view.manifest.generation and \
+            return state["generation"] == manifest.generation and \
                 {n: r["live"] for n, r in state["segments"].items()} == live
         return self.count() == sum(live.values()) and all(self.count(n) == k for n, k in live.items())
 
@@ -225,7 +227,7 @@ class MilvusMirror:
     @property
     def lite(self) -> bool:
         """Whether `uri` is a Milvus Lite path (run inside this process) rather than a server."""
-        return "://" not in self.uri
+        return is_lite(self.uri)
 
     def close(self) -> None:
         """Disconnect; the last mirror of a Milvus Lite path in this process stops its server,

@@ -2,8 +2,9 @@
 
 Chunks and articles are read from the segments' SQLite on demand, so memory holds only the
 vectors and the term counts, not the text. A Milvus-backed index (qa/store/backend.py) has no
-vectors here: its dense and BM25 searches run in its Milvus mirror, with the same rows and scores. Rows are numbered across segments in manifest
-order (segment offset + row in the segment).
+vectors here: its dense and BM25 searches run in its Milvus mirror, with the same rows and
+scores. Rows are numbered across segments in manifest order (segment offset + row in the
+segment).
 """
 from __future__ import annotations
 

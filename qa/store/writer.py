@@ -71,6 +71,13 @@ class IndexWriter:
         self.store = self.manifest.store if self.manifest else (store or LOCAL)
         self.stored_type = self.manifest.index_type if self.manifest else "flat"
         self.index_type = index_type or self.stored_type
+        self.mirror = None  # kept open for the write: a Milvus Lite server is not restarted within it
+        if self.store.backend == "milvus":
+            from qa.store.milvus import MilvusMirror
+
+            self.mirror = MilvusMirror(milvus_uri(self.store, self.root), self.store.collection, embedder.dim,
+                                       index_type=self.stored_type)
+            self.mirror.client()  # unreachable or busy: refused before any work is done
         self.entries = list(self.manifest.segments) if self.manifest else []
         self.segments = [SegmentFile(self.root / e.name) for e in self.entries]
         self.deleted_files = [set(e.deleted_files) for e in self.entries]
@@ -85,15 +92,13 @@ class IndexWriter:
         self.new = SegmentData()
         self.removed: set[str] = set()
         self.pending_chars = 0  # text added and not yet written
-        if self.store.backend == "milvus":  # unreachable or busy: refused before any work is done
-            from qa.store.milvus import MilvusMirror
-
-            probe = MilvusMirror(milvus_uri(self.store, self.root), self.store.collection, embedder.dim,
-                                 index_type=self.stored_type)
-            probe.client()
-            probe.close()
 
     def close(self) -> None:
+        self._close_segments()
+        if self.mirror is not None:
+            self.mirror.close()
+
+    def _close_segments(self) -> None:
         for seg in self.segments:
             seg.close()
 
@@ -176,19 +181,25 @@ class IndexWriter:
                 shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
+            self._close_segments()
+        try:
+            self.reconcile_mirror(always=True)
+        finally:
             self.close()
-        self.reconcile_mirror(always=True)
         return WriteResult(manifest.counts, embedded, True)
 
     def reconcile_mirror(self, always: bool = False) -> None:
         """Make a Milvus-backed index's mirror hold the current manifest's live chunks: after
-        each switch (`always`), and before a write when a killed one left it out of step."""
-        if self.store.backend != "milvus" or not (self.root / MANIFEST).exists():
+        each switch (`always`), and before a write when a killed one left it out of step (checked
+        from the manifest alone: the index is opened only when there is something to do)."""
+        if self.mirror is None or not (self.root / MANIFEST).exists():
             return
-        view = IndexView(self.root, read_manifest(self.root))
+        manifest = read_manifest(self.root)
+        if not always and self.mirror.in_step(manifest):
+            return
+        view = IndexView(self.root, manifest)
         try:
-            if always or not view.mirror.in_step(view):
-                view.mirror.reconcile(view)
+            view.mirror.reconcile(view)
         finally:
             view.close()
 

@@ -31,7 +31,7 @@ def _in_step(index: Path) -> tuple[bool, int, int]:
     view = IndexView(index, read_manifest(index))
     try:
         live = len(view.chunks) - sum(len(d) for d in view.deleted)
-        return view.mirror.in_step(view), view.mirror.count(), live
+        return view.mirror.in_step(view.manifest), view.mirror.count(), live
     finally:
         view.close()
 

@@ -82,7 +82,7 @@ def test_a_half_written_mirror_is_repaired_without_duplicates(built, tmp_path):
     name = view.manifest.segments[0].name
     mirror.client().delete("seeds", ids=[f"{name}:0", f"{name}:1"])  # as if a run died mid-segment,
     mirror.client().delete(mirror.state_collection, ids=["state"])  # before recording that it finished
-    assert mirror.count() == total - 2 and not mirror.in_step(view)
+    assert mirror.count() == total - 2 and not mirror.in_step(view.manifest)
     report = mirror.reconcile(view)
     assert name in report.segments_written and mirror.count() == total
     _same_rankings(view, mirror)
