@@ -15,8 +15,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from qa.errors import IndexCorruptError
-from qa.types import FileCheck, IndexCheck
+from qa.errors import ConfigError, IndexCorruptError
+from qa.types import FileCheck, IndexCheck, MirrorCheck
 
 GEN_MANIFEST = "manifest.json"  # the recovery copy the newest segment keeps (unchecked)
 SOURCES_KEPT = 20
@@ -210,7 +210,28 @@ def check_index(root: str | Path, raise_on_damage: bool = False) -> IndexCheck:
         for f in files:
             if f.problem:
                 raise corrupt(root, manifest, f.name, results[f.name].problem)
-    return IndexCheck(str(root), manifest.generation, True, files)
+    return IndexCheck(str(root), manifest.generation, True, files, check_mirror(root, manifest))
+
+
+def check_mirror(root: Path, manifest) -> MirrorCheck | None:
+    """Whether a Milvus-backed index's collection holds the manifest's live chunks (None for
+    the local store); an unreachable or busy Milvus is reported, not raised."""
+    from qa.store.backend import describe, open_mirror
+
+    if manifest.store.backend != "milvus":
+        return None
+    live = sum(entry.chunks - entry.deleted_chunks for entry in manifest.segments)
+    name, collection = describe(manifest.store), manifest.store.collection
+    mirror = None
+    try:
+        mirror = open_mirror(root, manifest)
+        entities = mirror.count()
+        return MirrorCheck(name, collection, live, entities, mirror.in_step(manifest) and entities == live)
+    except ConfigError as exc:
+        return MirrorCheck(name, collection, live, None, False, str(exc))
+    finally:
+        if mirror is not None:
+            mirror.close()
 
 
 def check_lines(result: IndexCheck) -> list[str]:
@@ -219,4 +240,13 @@ def check_lines(result: IndexCheck) -> list[str]:
     for f in result.files:
         size = f"{f.size} bytes" if f.size is not None else "missing"
         lines.append(f"  {'DAMAGED' if f.problem else 'ok':<7} {f.name}  {size}, checksum {f.checksum}")
+    if (m := result.mirror) is not None:
+        where = f"{m.store}, collection {m.collection}"
+        if m.problem:
+            lines.append(f"  {'UNREACHABLE':<7} {where}: not checked")
+        elif m.in_step:
+            lines.append(f"  {'ok':<7} {where}: {m.entities:,} entities, the live chunks of this generation")
+        else:
+            lines.append(f"  {'BEHIND':<7} {where}: {m.entities:,} entities for {m.live_chunks:,} live chunks; "
+                         "the next ingest, remove or open of the index brings it up to date")
     return lines

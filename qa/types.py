@@ -178,14 +178,30 @@ class FileCheck:
 
 
 @dataclass(frozen=True)
+class MirrorCheck:
+    """A Milvus-backed index's collection as `qa check` found it."""
+
+    store: str  # as `qa info` describes it, e.g. "milvus:http://db:19530"
+    collection: str
+    live_chunks: int  # what the manifest says the collection should hold
+    entities: int | None  # what it holds; None when it could not be reached
+    in_step: bool  # its last finished update was of this manifest, and the counts agree
+    problem: str = ""  # why it could not be checked (unreachable, held by another process)
+
+
+@dataclass(frozen=True)
 class IndexCheck:
-    """The result of `qa check`: every file of the current generation, checked."""
+    """The result of `qa check`: every file of the current generation, checked, and the Milvus
+    collection of a Milvus-backed index (None for the local store)."""
 
     path: str
     generation: str
     checksums: bool  # whether the manifest records checksums (indexes built before do not)
     files: tuple[FileCheck, ...]
+    mirror: MirrorCheck | None = None
 
     @property
     def ok(self) -> bool:
-        return not any(f.problem for f in self.files)
+        """No damaged file and a reachable mirror; a mirror out of step is repaired by the
+        next open or write, so it is reported but not a failure."""
+        return not any(f.problem for f in self.files) and not (self.mirror and self.mirror.problem)

@@ -88,7 +88,8 @@ def info(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "
 
 @app.command()
 def check(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, "--json")):
-    """Verify every index file: recorded size and checksum, and that it loads. Exit 7 on damage."""
+    """Verify every index file: recorded size and checksum, and that it loads (exit 7 on damage);
+    for a Milvus-backed index, whether its collection holds the live chunks (exit 1 when unreachable)."""
     from qa.errors import IndexCorruptError
     from qa.integrity import check_index, check_lines
 
@@ -102,5 +103,9 @@ def check(index: Optional[Path] = IndexOpt, as_json: bool = typer.Option(False, 
         out.print(escape(line), soft_wrap=True)
     for f in (f for f in result.files if f.problem):
         err.print(f"[bold red]error:[/] {escape(f.problem)}", soft_wrap=True)
-    if not result.ok:
+    if result.mirror is not None and result.mirror.problem:
+        err.print(f"[bold red]error:[/] {escape(result.mirror.problem)}", soft_wrap=True)
+    if any(f.problem for f in result.files):
         raise typer.Exit(7)
+    if not result.ok:  # the files are sound; their Milvus could not be reached
+        raise typer.Exit(1)

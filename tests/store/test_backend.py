@@ -4,6 +4,7 @@ removals, refuses a mismatched store, and a write killed with SIGKILL mid-mirror
 on the next run with nothing lost and nothing duplicated."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -135,6 +136,9 @@ def test_an_ingest_killed_mid_mirror_is_caught_up_by_the_next_run(corpus, tmp_pa
     assert killed.returncode == -9, killed.stderr[-2000:]
     in_step, entities, live = _in_step(index)
     assert not in_step and 0 < entities < live  # the manifest switched, Milvus holds part of it
+    checked = _qa("check", "--index", str(index))
+    assert checked.returncode == 0, checked.stderr[-2000:]  # the files are sound; Milvus is behind
+    assert "BEHIND" in checked.stdout and f"{entities:,} entities for {live:,} live chunks" in checked.stdout
     if next_run == "ingest":
         again = _qa("ingest", str(corpus), "--index", str(index), "--embedder", "fake")
         assert again.returncode == 0 and "2 unchanged" in again.stdout.replace("\n", " "), again.stderr[-2000:]
@@ -143,6 +147,9 @@ def test_an_ingest_killed_mid_mirror_is_caught_up_by_the_next_run(corpus, tmp_pa
         assert asked.returncode == 0 and "50.6%" in asked.stdout, asked.stderr[-2000:]
     in_step, entities, after = _in_step(index)
     assert in_step and entities == after == live  # nothing lost, nothing duplicated
+    checked = _qa("check", "--index", str(index), "--json")
+    mirror = json.loads(checked.stdout)["mirror"]
+    assert checked.returncode == 0 and mirror["in_step"] and mirror["entities"] == live, checked.stderr[-2000:]
 
 
 def test_milvus_lite_open_in_another_process_is_a_clear_error(corpus, tmp_path):
@@ -159,6 +166,9 @@ def test_milvus_lite_open_in_another_process_is_a_clear_error(corpus, tmp_path):
         extra.write_text("新华社北京6月2日电 国家统计局今天发布，全国夏粮总产量达到2948亿斤，比上年增加一成。", "utf-8")
         with pytest.raises(ConfigError, match="serves one process at a time"):
             ingest([extra], index, FakeEmbedder(64), cache=cache)
+        checked = _qa("check", "--index", str(index))  # the files are checked, Milvus is named
+        assert checked.returncode == 1 and "UNREACHABLE" in checked.stdout, checked.stdout
+        assert "ok      seg-1/meta.sqlite" in checked.stdout and "serves one process" in checked.stderr
     finally:
         holder.communicate("\n", timeout=60)
     assert ingest([extra], index, FakeEmbedder(64), cache=cache).documents_added == 1  # freed on exit
