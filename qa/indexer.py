@@ -140,10 +140,7 @@ def _ingest_locked(files: Iterable[tuple[str, str, Iterator[tuple[Document, list
                    skipped: list[InputError], t0: float, store: StoreConfig | None = None) -> IngestReport:
     """Store (file, content sha, its documents and articles) in order, writing a segment every
     BATCH_CHARS of text; a file whose reading fails part way is not kept in part."""
-    def open_writer() -> IndexWriter:
-        return IndexWriter(index_dir, embedder, cache, chunk_config, threshold, index_type, store)
-
-    writer = open_writer()
+    writer = IndexWriter(index_dir, embedder, cache, chunk_config, threshold, index_type, store)
     n_files = added = unchanged = replaced = found = embedded = 0
     try:
         writer.reconcile_mirror()  # a write killed after its switch left Milvus behind: caught up first
@@ -164,7 +161,7 @@ def _ingest_locked(files: Iterable[tuple[str, str, Iterator[tuple[Document, list
                 added += 1
                 if writer.pending_chars >= BATCH_CHARS:
                     embedded += writer.commit(progress).embedded
-                    writer = open_writer()
+                    writer = writer.next_batch()
             if any(e.path == file and e.line is None for e in skipped[before:]):
                 writer.remove(file)  # its reading failed after some pieces: keep none of it
             elif stored:

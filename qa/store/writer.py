@@ -58,7 +58,10 @@ class IndexWriter:
     """The current index (or none yet) opened for one write; `commit` writes it."""
 
     def __init__(self, root: Path, embedder, cache: EmbeddingCache, chunk_config: ChunkConfig,
-                 threshold: float, index_type: str | None, store: StoreConfig | None = None):
+                 threshold: float, index_type: str | None, store: StoreConfig | None = None,
+                 mirror=None):
+        """`mirror`: the open MilvusMirror of this index handed on by the previous batch of the
+        same write (`next_batch`); otherwise a Milvus-backed index's mirror is opened here."""
         self.root, self.embedder, self.cache = Path(root), embedder, cache
         self.chunk_config, self.threshold, self.ranges = chunk_config, threshold, band_ranges(threshold)
         if (self.root / MANIFEST).exists():
@@ -72,7 +75,9 @@ class IndexWriter:
         self.stored_type = self.manifest.index_type if self.manifest else "flat"
         self.index_type = index_type or self.stored_type
         self.mirror = None  # kept open for the write: a Milvus Lite server is not restarted within it
-        if self.store.backend == "milvus":
+        if self.store.backend == "milvus" and mirror is not None:
+            self.mirror = mirror
+        elif self.store.backend == "milvus":
             from qa.store.milvus import MilvusMirror
 
             self.mirror = MilvusMirror(milvus_uri(self.store, self.root), self.store.collection, embedder.dim,
@@ -182,11 +187,20 @@ class IndexWriter:
             raise
         finally:
             self._close_segments()
-        try:
-            self.reconcile_mirror(always=True)
-        finally:
-            self.close()
+        self.reconcile_mirror(always=True)  # the caller closes the mirror (or hands it on)
         return WriteResult(manifest.counts, embedded, True)
+
+    def next_batch(self) -> "IndexWriter":
+        """A writer for the next batch of the same write, on the manifest just switched; it takes
+        over this writer's open mirror, so Milvus Lite is not restarted and reloaded per batch."""
+        mirror, self.mirror = self.mirror, None
+        try:
+            return IndexWriter(self.root, self.embedder, self.cache, self.chunk_config, self.threshold,
+                               self.index_type, self.store, mirror=mirror)
+        except BaseException:
+            if mirror is not None:
+                mirror.close()
+            raise
 
     def reconcile_mirror(self, always: bool = False) -> None:
         """Make a Milvus-backed index's mirror hold the current manifest's live chunks: after

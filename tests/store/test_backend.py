@@ -182,3 +182,25 @@ def test_an_empty_folder_opened_with_milvus_becomes_a_milvus_index_on_its_first_
     assert read_manifest(tmp_path / "new").store.backend == "milvus"
     assert assistant.ask(QUESTIONS[0]).text == "50.6%"
     assert _in_step(tmp_path / "new")[0]
+
+
+def test_a_milvus_ingest_of_many_batches_starts_milvus_lite_once(corpus, tmp_path, monkeypatch):
+    import milvus_lite.adapter.grpc.server as lite_server
+
+    import qa.indexer
+    from qa.store import IndexWriter
+
+    starts, batches = [], []
+    start_server = lite_server.start_server_in_thread
+    monkeypatch.setattr(lite_server, "start_server_in_thread", lambda *a, **k: starts.append(1) or start_server(*a, **k))
+    next_batch = IndexWriter.next_batch
+    monkeypatch.setattr(IndexWriter, "next_batch", lambda self: batches.append(1) or next_batch(self))
+    monkeypatch.setattr(qa.indexer, "BATCH_CHARS", 1)  # a segment per document
+    (corpus / "grain.txt").write_text("新华社北京6月2日电 国家统计局今天发布，全国夏粮总产量达到2948亿斤。", "utf-8")
+    (corpus / "rail.txt").write_text("新华社成都7月1日电 一条新的城际铁路今天开通运营，全长一百二十公里。", "utf-8")
+    index = tmp_path / "index"
+    ingest([corpus], index, FakeEmbedder(64), cache=EmbeddingCache(tmp_path / "c.sqlite"), store="milvus")
+    assert len(batches) >= 3 and len(starts) == 1  # one Lite server for the whole write
+    in_step, entities, live = _in_step(index)
+    assert in_step and entities == live
+    assert Assistant.open(index, FakeEmbedder(64)).ask(QUESTIONS[0]).text == "50.6%"
