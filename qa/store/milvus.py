@@ -39,6 +39,11 @@ _MAX_LIST = 10_000  # ids per filter expression
 # of the default store's, while a segment is rewritten only when the corpus has changed a lot.
 AVG_DRIFT = 0.01
 _LITE_USERS: Counter = Counter()  # open mirrors per Milvus Lite path in this process
+# Milvus Lite's in-process gRPC server keeps gRPC's default ping policy, so pymilvus's keepalive
+# pings (every 10 s, even between calls) earn a GOAWAY "too many pings" during a long ingest, and
+# the next client of that path then fails to connect (2 ingests of 20k chunks in 3). A loopback
+# connection needs no keepalive.
+LITE_GRPC_OPTIONS = {"grpc.keepalive_time_ms": 2**31 - 1, "grpc.keepalive_permit_without_calls": 0}
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ class MilvusMirror:
         try:
             if self.lite:  # Milvus Lite creates its data folder, not the folders above it
                 Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
-            client = MilvusClient(self.uri, timeout=self.timeout)
+            client = MilvusClient(self.uri, timeout=self.timeout,
+                                  **({"grpc_options": LITE_GRPC_OPTIONS} if self.lite else {}))
             if self.lite:
                 _LITE_USERS[self.uri] += 1
             if client.has_collection(self.collection) and self._dense_index(client) != DENSE_INDEX[self.index_type][0]:

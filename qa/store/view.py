@@ -28,7 +28,9 @@ from qa.types import Article, Chunk
 class IndexView:
     """The segments of one manifest, opened; damage shown on the way is IndexCorruptError."""
 
-    def __init__(self, root: Path, manifest: Manifest):
+    def __init__(self, root: Path, manifest: Manifest, mirror=None):
+        """`mirror`: an open MilvusMirror of this index to search through, which the caller
+        keeps and closes (a writer's); otherwise a Milvus-backed index's mirror is opened here."""
         import faiss
         import sqlite3
 
@@ -72,7 +74,8 @@ class IndexView:
         self.rows = offset
         self.chunks = SegmentedChunks(self)
         self.articles = LiveArticles(self)
-        self.mirror = open_mirror(self.root, manifest)  # None for the local store
+        self._own_mirror = mirror is None
+        self.mirror = open_mirror(self.root, manifest) if mirror is None else mirror  # None: local
 
     def locate(self, row: int) -> tuple[int, int]:
         """(segment position, row in the segment) of an index-wide row."""
@@ -120,7 +123,7 @@ class IndexView:
     def close(self) -> None:
         for seg in self.segments:
             seg.close()
-        if self.mirror is not None:
+        if self.mirror is not None and self._own_mirror:
             self.mirror.close()
 
 

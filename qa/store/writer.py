@@ -211,9 +211,11 @@ class IndexWriter:
         manifest = read_manifest(self.root)
         if not always and self.mirror.in_step(manifest):
             return
-        view = IndexView(self.root, manifest)
+        # Through the writer's own connection: a second client of a Milvus Lite server that has
+        # just taken a large upload can fail to connect (seen at 20k chunks).
+        view = IndexView(self.root, manifest, mirror=self.mirror)
         try:
-            view.mirror.reconcile(view)
+            self.mirror.reconcile(view)
         finally:
             view.close()
 
