@@ -204,3 +204,23 @@ def test_a_milvus_ingest_of_many_batches_starts_milvus_lite_once(corpus, tmp_pat
     in_step, entities, live = _in_step(index)
     assert in_step and entities == live
     assert Assistant.open(index, FakeEmbedder(64)).ask(QUESTIONS[0]).text == "50.6%"
+
+
+def test_warm_up_runs_a_milvus_search_so_the_first_question_does_not_build_lites_structures(corpus, tmp_path,
+                                                                                           monkeypatch):
+    from qa.store.milvus import MilvusMirror
+
+    searches = []
+    for kind in ("dense", "sparse"):
+        original = getattr(MilvusMirror, kind)
+        monkeypatch.setattr(MilvusMirror, kind, lambda self, *a, _o=original, _k=kind, **k: searches.append(_k)
+                            or _o(self, *a, **k))
+    empty = Assistant.open_or_empty(tmp_path / "new", FakeEmbedder(64), store="milvus")
+    empty.warm_up().join(timeout=60)  # nothing to search yet: no error, no search
+    assert searches == []
+    index = tmp_path / "index"
+    ingest([corpus], index, FakeEmbedder(64), cache=EmbeddingCache(tmp_path / "c.sqlite"), store="milvus")
+    assistant = Assistant.open(index, FakeEmbedder(64))
+    assistant.warm_up().join(timeout=60)
+    assert sorted(searches) == ["dense", "sparse"]
+    assert assistant.ask(QUESTIONS[0]).text == "50.6%"
