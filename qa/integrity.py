@@ -217,14 +217,15 @@ def check_mirror(root: Path, manifest) -> MirrorCheck | None:
     """Whether a Milvus-backed index's collection holds the manifest's live chunks (None for
     the local store); an unreachable or busy Milvus is reported, not raised."""
     from qa.store.backend import describe, open_mirror
+    from qa.store.merge import live_rows
 
     if manifest.store.backend != "milvus":
         return None
-    live = sum(entry.chunks - entry.deleted_chunks for entry in manifest.segments)
+    live = sum(live_rows(entry) for entry in manifest.segments)
     name, collection = describe(manifest.store), manifest.store.collection
     mirror = None
     try:
-        mirror = open_mirror(root, manifest)
+        mirror = open_mirror(root, manifest.store, manifest.dim, manifest.index_type)
         entities = mirror.count()
         return MirrorCheck(name, collection, live, entities, mirror.in_step(manifest) and entities == live)
     except ConfigError as exc:

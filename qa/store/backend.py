@@ -71,14 +71,14 @@ def milvus_uri(store: StoreConfig, root: str | Path) -> str:
     return store.uri or str(Path(root) / LITE_FILE)
 
 
-def open_mirror(root: str | Path, manifest: Manifest):
-    """The Milvus mirror of a Milvus-backed index (connected), or None for a local one."""
-    if manifest.store.backend != "milvus":
+def open_mirror(root: str | Path, store: StoreConfig, dim: int, index_type: str):
+    """The Milvus mirror of a Milvus-backed index (connected: an unreachable or busy Milvus is a
+    ConfigError here), or None for a local one."""
+    if store.backend != "milvus":
         return None
     from qa.store.milvus import MilvusMirror
 
-    mirror = MilvusMirror(milvus_uri(manifest.store, root), manifest.store.collection, manifest.dim,
-                          index_type=manifest.index_type)
+    mirror = MilvusMirror(milvus_uri(store, root), store.collection, dim, index_type=index_type)
     mirror.client()
     return mirror
 

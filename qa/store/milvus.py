@@ -27,6 +27,7 @@ import numpy as np
 from qa.errors import ConfigError
 from qa.store.backend import is_lite
 from qa.store.bm25 import B, K1, average_length, document_frequency, idf
+from qa.store.merge import live_rows
 from qa.store.segment import VECTORS
 
 BATCH = 1_000  # entities per insert call
@@ -160,7 +161,7 @@ class MilvusMirror:
         nothing); without that record, whether each segment's entity count is its live count.
         Needs only the manifest, so a writer checks without opening the index."""
         state = self._state()
-        live = {entry.name: entry.chunks - entry.deleted_chunks for entry in manifest.segments}
+        live = {entry.name: live_rows(entry) for entry in manifest.segments}
         if state is not None:
             return state["generation"] == manifest.generation and \
                 {n: r["live"] for n, r in state["segments"].items()} == live

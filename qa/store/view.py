@@ -75,7 +75,8 @@ class IndexView:
         self.chunks = SegmentedChunks(self)
         self.articles = LiveArticles(self)
         self._own_mirror = mirror is None
-        self.mirror = open_mirror(self.root, manifest) if mirror is None else mirror  # None: local
+        self.mirror = mirror if mirror is not None else \
+            open_mirror(self.root, manifest.store, manifest.dim, manifest.index_type)  # None: local
 
     def locate(self, row: int) -> tuple[int, int]:
         """(segment position, row in the segment) of an index-wide row."""

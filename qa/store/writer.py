@@ -23,11 +23,11 @@ from qa.dedup import band_keys, band_ranges, canonical, group_duplicates, signat
 from qa.embedding_cache import EmbeddingCache, embed_texts
 from qa.integrity import file_records, source_folders
 from qa.retrieval import bm25_tokens
-from qa.store.backend import LOCAL, check_store, milvus_uri
+from qa.store.backend import LOCAL, check_store, open_mirror
 from qa.store.manifest import (FORMAT_VERSION, MANIFEST, Manifest, SegmentEntry, StoreConfig, check_base,
                                check_embedder, fsync_dir, fsync_file, fsync_tree, generation_number,
                                now_iso, read_manifest, refuse_orphaned_generations)
-from qa.store.merge import merge_batches, merge_plan
+from qa.store.merge import live_rows, merge_batches, merge_plan
 from qa.store.view import IndexView
 from qa.store.segment import SegmentBuilder, SegmentData, SegmentFile, StoredCopy
 from qa.text import content_hash
@@ -74,15 +74,10 @@ class IndexWriter:
         self.store = self.manifest.store if self.manifest else (store or LOCAL)
         self.stored_type = self.manifest.index_type if self.manifest else "flat"
         self.index_type = index_type or self.stored_type
-        self.mirror = None  # kept open for the write: a Milvus Lite server is not restarted within it
-        if self.store.backend == "milvus" and mirror is not None:
-            self.mirror = mirror
-        elif self.store.backend == "milvus":
-            from qa.store.milvus import MilvusMirror
-
-            self.mirror = MilvusMirror(milvus_uri(self.store, self.root), self.store.collection, embedder.dim,
-                                       index_type=self.stored_type)
-            self.mirror.client()  # unreachable or busy: refused before any work is done
+        # Kept open for the write (a Milvus Lite server is not restarted within it); opened now,
+        # so an unreachable or busy Milvus is refused before any work is done. None: local.
+        self.mirror = mirror if mirror is not None else \
+            open_mirror(self.root, self.store, embedder.dim, self.stored_type)
         self.entries = list(self.manifest.segments) if self.manifest else []
         self.segments = [SegmentFile(self.root / e.name) for e in self.entries]
         self.deleted_files = [set(e.deleted_files) for e in self.entries]
@@ -282,7 +277,7 @@ class IndexWriter:
             counts["article_copies"] += sum(n for f, n in seg.query(
                 "SELECT file, COUNT(*) FROM copies GROUP BY file") if f not in gone)
             counts["articles"] += seg.count("articles") - len(self.deleted_articles[i])
-            counts["chunks"] += self.entries[i].chunks - self.entries[i].deleted_chunks
+            counts["chunks"] += live_rows(self.entries[i])
         return counts
 
     # -- files ---------------------------------------------------------------------------
